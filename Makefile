@@ -1,0 +1,23 @@
+.PHONY: demo test lint format bench install
+
+# The README's first command: install, start both sides with demo data, until Ctrl-C.
+demo: install
+	.venv/bin/m365bridge demo --data-dir demo-data
+
+# The README's second command: install, then lint, types, migrations and the whole test suite.
+test:
+	scripts/test.sh
+
+install:
+	scripts/bootstrap.sh
+
+lint: install
+	.venv/bin/ruff check src tests bench scripts
+	.venv/bin/mypy
+
+format: install
+	.venv/bin/ruff format src tests bench scripts
+	.venv/bin/ruff check --fix src tests bench scripts
+
+bench: install
+	.venv/bin/python bench/run_all.py

@@ -1,0 +1,1 @@
+"""The cloud: the Microsoft side: identity, Graph service health, support."""

@@ -1,0 +1,28 @@
+"""The cloud's FastAPI application factory: one context, every feature's router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from m365bridge import __version__
+from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.shared.web import install_error_handlers, install_health
+
+
+def create_app(settings: CloudSettings | None = None, context: CloudContext | None = None) -> FastAPI:
+    context = context or CloudContext.build(settings or CloudSettings())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        context.close()
+
+    app = FastAPI(title="m365bridge cloud", version=__version__, lifespan=lifespan)
+    app.state.context = context
+    install_error_handlers(app)
+    install_health(app, context.engine)
+    return app

@@ -1,0 +1,52 @@
+"""``m365bridge cloud …``: run and administer the cloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from m365bridge.cloud.context import MIGRATIONS
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.shared import migrate
+
+app = typer.Typer(help="The cloud.", no_args_is_help=True)
+db_app = typer.Typer(help="The cloud's database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def settings_for(data_dir: Path | None) -> CloudSettings:
+    return CloudSettings(data_dir=data_dir) if data_dir else CloudSettings()
+
+
+DataDir = typer.Option(None, "--data-dir", help="Folder for the database, keys and certificates.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: Path | None = DataDir, revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    settings = settings_for(data_dir)
+    migrate.upgrade(MIGRATIONS, settings.db_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@app.command("serve")
+def serve(
+    data_dir: Path | None = DataDir,
+    host: str | None = typer.Option(None, help="Address to listen on."),
+    port: int | None = typer.Option(None, help="Port to listen on."),
+    tls: bool | None = typer.Option(None, "--tls/--no-tls", help="Serve https with the local CA."),
+) -> None:
+    """Serve the cloud's HTTP API and pages."""
+    from m365bridge.cloud.app import create_app
+    from m365bridge.shared.serving import serve_forever
+
+    overrides: dict[str, Any] = {"data_dir": data_dir, "host": host, "port": port, "tls": tls}
+    settings = CloudSettings(**{k: v for k, v in overrides.items() if v is not None})
+    serve_forever(
+        create_app(settings),
+        settings.host,
+        settings.port,
+        settings.data_dir / "tls" if settings.tls else None,
+    )

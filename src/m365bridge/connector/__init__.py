@@ -1,0 +1,1 @@
+"""The connector: the service-desk side (setup, users, inbound auth, incidents, the support tab)."""

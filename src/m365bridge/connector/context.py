@@ -1,0 +1,59 @@
+"""What a running connector holds: settings, its database, its secret box. Built once by the app factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.shared import migrate
+from m365bridge.shared.db import create_db_engine, session_factory
+from m365bridge.shared.secretbox import SecretBox
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@dataclass
+class ConnectorContext:
+    settings: ConnectorSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    secrets: SecretBox
+    # Per-process caches and clients that features attach by name (token caches, HTTP clients ...).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: ConnectorSettings, *, migrate_db: bool = True) -> ConnectorContext:
+        if migrate_db:
+            migrate.upgrade(MIGRATIONS, settings.db_url)
+        engine = create_db_engine(settings.db_url)
+        keys = settings.encryption_keys or SecretBox.from_key_file(settings.key_file).keys
+        return cls(
+            settings=settings, engine=engine, sessions=session_factory(engine), secrets=SecretBox(keys)
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def get_context(request: Request) -> ConnectorContext:
+    return request.app.state.context
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request; the request boundary commits, services never do."""
+    session = get_context(request).sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,84 @@
+"""Start both sides, provision them, write ``demo.json``, say ``ready``, and wait for Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from m365bridge.cloud.app import create_app as create_cloud_app
+from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.connector.app import create_app as create_connector_app
+from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.demo.provision import DemoRecord, provision
+from m365bridge.shared.serving import RunningServer, start_in_thread
+from m365bridge.shared.tls import ensure_server_certificate
+
+console = Console()
+
+
+def run_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int, fresh: bool = False) -> None:
+    started = time.monotonic()
+    if fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    servers = start_demo(mode=mode, data_dir=data_dir, cloud_port=cloud_port, connector_port=connector_port)
+    elapsed = time.monotonic() - started
+    record = json.loads((data_dir / "demo.json").read_text())
+    _print_summary(record, elapsed)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    console.print("stopping …")
+    for server in servers:
+        server.stop()
+    console.print("stopped")
+
+
+def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int) -> list[RunningServer]:
+    data_dir = data_dir.resolve()
+    tls = ensure_server_certificate(data_dir / "tls")
+    cloud_settings = CloudSettings(
+        data_dir=data_dir / "cloud", port=cloud_port, tls=True, public_url=f"https://localhost:{cloud_port}"
+    )
+    connector_settings = ConnectorSettings(
+        data_dir=data_dir / "connector",
+        port=connector_port,
+        tls=True,
+        public_url=f"https://localhost:{connector_port}",
+    )
+    cloud_context = CloudContext.build(cloud_settings)
+    connector_context = ConnectorContext.build(connector_settings)
+    cloud = start_in_thread(create_cloud_app(context=cloud_context), port=cloud_port, tls=tls)
+    connector = start_in_thread(create_connector_app(context=connector_context), port=connector_port, tls=tls)
+    record = DemoRecord(
+        mode=mode,
+        identity_url=cloud.url,
+        graph_url=f"{cloud.url}/graph",
+        support_url=f"{cloud.url}/support",
+        connector_url=connector.url,
+        ca_bundle=str(tls.ca_cert),
+    )
+    provision(record, cloud_context, connector_context)
+    (data_dir / "demo.json").write_text(json.dumps(record.as_json(), indent=2))
+    return [cloud, connector]
+
+
+def _print_summary(record: dict[str, Any], elapsed: float) -> None:
+    console.print(f"[bold]m365bridge demo[/] (mode {record['mode']})")
+    console.print(f"  connector  {record['connector_url']}")
+    console.print(f"  cloud      {record['identity_url']}")
+    console.print(f"  CA bundle  {record['ca_bundle']}")
+    for name, user in record["users"].items():
+        console.print(
+            f"  user {name}: {user['user_name']} / {user['password']}  ({', '.join(user['roles'])})"
+        )
+    console.print(f"[green]ready[/] in {elapsed:.1f}s (Ctrl-C stops)", highlight=False)
