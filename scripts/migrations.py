@@ -6,6 +6,7 @@ python scripts/migrations.py new SIDE MESSAGE  # autogenerate the next revision 
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -55,12 +56,21 @@ def reset_initial() -> None:
             )
 
 
+def _tidy() -> None:
+    """Generated revisions follow the project's lint and format rules like any other code."""
+    folders = [str(m / "versions") for m in SIDES.values()]
+    subprocess.run([sys.executable, "-m", "ruff", "check", "--fix", "--quiet", *folders], check=False)
+    subprocess.run([sys.executable, "-m", "ruff", "format", "--quiet", *folders], check=False)
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["check"]:
         check()
     elif sys.argv[1:2] == ["reset-initial"]:
         reset_initial()
+        _tidy()
     elif sys.argv[1:2] == ["new"] and len(sys.argv) == 4:
         new(sys.argv[2], sys.argv[3])
+        _tidy()
     else:
         sys.exit(__doc__)

@@ -2,16 +2,10 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:30:55.891270
+Create Date: 2026-11-27 12:31:56.081612
 """
 
 from collections.abc import Sequence
-
-import sqlalchemy as sa
-from alembic import op
-
-import m365bridge.shared.orm
-
 
 revision: str = "0001"
 down_revision: str | None = None
