@@ -21,11 +21,16 @@ def https_url(cloud_context, tls):
         yield server.url
 
 
-def msal_app(https_url, tls, tenant, app, secret=None):
-    # A session of our own: requests lets REQUESTS_CA_BUNDLE override MSAL's ``verify=`` otherwise.
-    http = requests.Session()
-    http.trust_env = False
-    http.verify = str(tls.ca_cert)
+@pytest.fixture
+def http(https_url, tls):
+    """MSAL's HTTP session, our own: requests lets REQUESTS_CA_BUNDLE override MSAL's ``verify=``."""
+    with requests.Session() as session:
+        session.trust_env = False
+        session.verify = str(tls.ca_cert)
+        yield session  # closed before the server stops, so no keep-alive connection delays its shutdown
+
+
+def msal_app(http, https_url, tenant, app, secret=None):
     return msal.ConfidentialClientApplication(
         app.client_id,
         client_credential=secret or app.secret,
@@ -49,8 +54,8 @@ def verify_with_pyjwt(https_url, tls, tenant, token, audience, discovery_path):
     )
 
 
-def test_msal_acquires_a_v1_token_that_pyjwt_verifies(https_url, tls, directory):
-    result = msal_app(https_url, tls, directory.domain, directory.client).acquire_token_for_client(
+def test_msal_acquires_a_v1_token_that_pyjwt_verifies(http, https_url, tls, directory):
+    result = msal_app(http, https_url, directory.domain, directory.client).acquire_token_for_client(
         scopes=[f"{GRAPH_RESOURCE}/.default"]
     )
     assert "access_token" in result, result
@@ -67,8 +72,8 @@ def test_msal_acquires_a_v1_token_that_pyjwt_verifies(https_url, tls, directory)
     assert "ServiceHealth.Read.All" in claims["roles"]
 
 
-def test_msal_acquires_a_v2_token_that_pyjwt_verifies(https_url, tls, directory):
-    result = msal_app(https_url, tls, directory.tenant_id, directory.client).acquire_token_for_client(
+def test_msal_acquires_a_v2_token_that_pyjwt_verifies(http, https_url, tls, directory):
+    result = msal_app(http, https_url, directory.tenant_id, directory.client).acquire_token_for_client(
         scopes=["api://modern-api/.default"]
     )
     assert "access_token" in result, result
@@ -85,8 +90,8 @@ def test_msal_acquires_a_v2_token_that_pyjwt_verifies(https_url, tls, directory)
     assert claims["azp"] == directory.client.client_id
 
 
-def test_msal_surfaces_a_wrong_secret_as_aadsts7000215(https_url, tls, directory):
-    app = msal_app(https_url, tls, directory.domain, directory.client, secret="wrong-secret-value")
+def test_msal_surfaces_a_wrong_secret_as_aadsts7000215(http, https_url, tls, directory):
+    app = msal_app(http, https_url, directory.domain, directory.client, secret="wrong-secret-value")
     result = app.acquire_token_for_client(scopes=[f"{GRAPH_RESOURCE}/.default"])
     assert result["error"] == "invalid_client"
     assert 7000215 in result["error_codes"]
