@@ -116,26 +116,39 @@ def add_client_secret(
     session: Session, app: AppRegistration, *, days: int = 365, display_name: str = ""
 ) -> str:
     """Add a client secret valid for ``days``; returns the plain value, which is never stored."""
+    return create_client_secret(session, app, days=days, display_name=display_name)[1]
+
+
+def create_client_secret(
+    session: Session, app: AppRegistration, *, days: int = 365, display_name: str = ""
+) -> tuple[ClientSecret, str]:
+    """Like ``add_client_secret`` but also returns the stored credential (key id, hint, expiry)."""
     if days < 1 or days > 730:
         raise UserError("A client secret must be valid between 1 and 730 days.")
-    return add_client_secret_until(session, app, utcnow() + dt.timedelta(days=days), display_name)
+    return _store_secret(session, app, utcnow() + dt.timedelta(days=days), display_name)
 
 
 def add_client_secret_until(
     session: Session, app: AppRegistration, expires_at: dt.datetime, display_name: str = ""
 ) -> str:
+    """A secret with an explicit expiry, past ones included (to exercise expired-secret handling)."""
+    return _store_secret(session, app, expires_at, display_name)[1]
+
+
+def _store_secret(
+    session: Session, app: AppRegistration, expires_at: dt.datetime, display_name: str
+) -> tuple[ClientSecret, str]:
     value = _new_secret_value()
-    session.add(
-        ClientSecret(
-            app_id=app.id,
-            display_name=display_name,
-            hint=value[:3],
-            secret_hash=hash_password(value),
-            expires_at=expires_at,
-        )
+    stored = ClientSecret(
+        app_id=app.id,
+        display_name=display_name,
+        hint=value[:3],
+        secret_hash=hash_password(value),
+        expires_at=expires_at,
     )
+    session.add(stored)
     session.flush()
-    return value
+    return stored, value
 
 
 def list_client_secrets(session: Session, app: AppRegistration) -> Sequence[ClientSecret]:
