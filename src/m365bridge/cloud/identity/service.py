@@ -55,6 +55,10 @@ def resolve_tenant(session: Session, id_or_domain: str) -> Tenant:
     return tenant
 
 
+def find_tenant(session: Session, id_or_domain: str) -> Tenant | None:
+    return repository.find_tenant(session, id_or_domain)
+
+
 def list_tenants(session: Session) -> Sequence[Tenant]:
     return repository.list_tenants(session)
 
