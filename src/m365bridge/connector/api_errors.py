@@ -68,8 +68,12 @@ def api_error_response(
     if not is_body_allowed_for_status_code(status_code):
         return Response(status_code=status_code, headers=headers)
     if request.url.path == TOKEN_PATH:
-        kind = "server_error" if status_code in (401, 403) else "invalid_request"
-        body: dict[str, Any] = token_error_body(kind, detail)
+        # ServiceNow answers every credential failure with the same opaque pair.
+        if status_code == 401:
+            body: dict[str, Any] = token_error_body("server_error", "access_denied")
+        else:
+            kind = "server_error" if status_code in (403, 429) else "invalid_request"
+            body = token_error_body(kind, detail)
     else:
         body = error_body(status_code, detail, message)
     return JSONResponse(body, status_code=status_code, headers=headers)

@@ -11,6 +11,7 @@ from m365bridge import __version__
 from m365bridge.connector.api_errors import install_api_error_handlers
 from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
+from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.web.templating import install_web
@@ -33,4 +34,5 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_health(app, context.engine)
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(token_endpoint.router)
     return app
