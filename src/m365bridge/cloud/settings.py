@@ -32,6 +32,16 @@ class CloudSettings(BaseSettings):
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
 
+    graph_throttle_per_minute: int = Field(
+        240, description="Graph requests one app may make for one tenant in any 60 seconds (then 429)."
+    )
+    graph_throttle_per_hour: int = Field(
+        800, description="Graph requests one app may make for one tenant in any hour (then 429)."
+    )
+    graph_max_page_size: int = Field(
+        1000, description="Largest Graph page a client may ask for with Prefer: odata.maxpagesize."
+    )
+
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'cloud.db'}"
