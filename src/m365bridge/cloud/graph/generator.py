@@ -11,10 +11,11 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from m365bridge.cloud.graph import service
+from m365bridge.cloud.graph import repository, service
 from m365bridge.cloud.graph.models import ServiceHealthIssue
+from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
 
 
@@ -123,6 +124,13 @@ def generate(
         _one_issue(session, tenant_id, rng, start, now, resolve=position < open_from)
         for position, start in enumerate(starts)
     ]
+
+
+def generate_demo_issues(sessions: sessionmaker[Session], tenant_id: str, count: int = 30) -> None:
+    """The demo's issues, made once: a restarted demo keeps the issues it made before."""
+    with transaction(sessions) as session:
+        if not repository.issues_of(session, tenant_id):
+            generate(session, tenant_id, count, seed=2026)
 
 
 def _one_issue(
