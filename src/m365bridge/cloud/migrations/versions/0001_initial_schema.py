@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:44:30.528845
+Create Date: 2026-11-27 12:49:05.266195
 """
 
 from collections.abc import Sequence
