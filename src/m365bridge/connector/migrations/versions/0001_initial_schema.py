@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:37:42.286560
+Create Date: 2026-11-27 12:44:46.894072
 """
 
 from collections.abc import Sequence
