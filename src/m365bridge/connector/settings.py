@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from functools import cached_property
 from pathlib import Path
 
@@ -80,9 +81,9 @@ class ConnectorSettings(BaseSettings):
         return f"{scheme}://{host}:{self.port}"
 
     @property
-    def outbound_verify(self) -> str | bool:
+    def outbound_verify(self) -> ssl.SSLContext | bool:
         """What every outbound httpx client passes as ``verify=``: the CA bundle, else the system store."""
-        return str(self.ca_bundle) if self.ca_bundle else True
+        return ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else True
 
     @property
     def key_file(self) -> Path:
