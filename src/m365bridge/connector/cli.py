@@ -8,12 +8,14 @@ from typing import Any
 import typer
 
 from m365bridge.connector.context import MIGRATIONS
+from m365bridge.connector.incidents.cli import app as incidents_app
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
 
 app = typer.Typer(help="The connector.", no_args_is_help=True)
 db_app = typer.Typer(help="The connector's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(incidents_app, name="incidents")
 
 
 def settings_for(data_dir: Path | None) -> ConnectorSettings:

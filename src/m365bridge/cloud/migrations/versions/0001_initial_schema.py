@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:31:56.081612
+Create Date: 2026-11-27 12:45:02.356875
 """
 
 from collections.abc import Sequence
