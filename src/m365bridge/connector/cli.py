@@ -9,6 +9,7 @@ import typer
 
 from m365bridge.connector.auth import cli as auth_cli
 from m365bridge.connector.context import MIGRATIONS
+from m365bridge.connector.incidents.cli import app as incidents_app
 from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users import cli as users_cli
@@ -20,6 +21,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(auth_cli.app, name="oauth-clients")
 app.add_typer(logs_cli.app, name="logs")
+app.add_typer(incidents_app, name="incidents")
 
 
 def settings_for(data_dir: Path | None) -> ConnectorSettings:

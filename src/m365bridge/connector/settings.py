@@ -67,6 +67,12 @@ class ConnectorSettings(BaseSettings):
     system_log_retention_days: int = Field(
         30, ge=1, description="Days to keep system-log lines; older ones are purged."
     )
+    table_api_default_limit: int = Field(
+        1000, ge=1, description="Rows a Table API list returns when the caller gives no sysparm_limit."
+    )
+    table_api_max_limit: int = Field(
+        10000, ge=1, description="Most rows one Table API list returns, whatever sysparm_limit asks."
+    )
 
     @cached_property
     def db_url(self) -> str:
