@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -25,4 +26,5 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.state.context = context
     install_error_handlers(app)
     install_health(app, context.engine)
+    app.include_router(knowledge_router)
     return app

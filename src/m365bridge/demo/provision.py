@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.knowledge.importer import STARTER_FOLDER, STARTER_OPTIONS, import_folder
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.shared.db import transaction
 
 
 @dataclass
@@ -41,3 +43,5 @@ class DemoRecord:
 
 def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:
     """Fill both sides with demo data (idempotent: a restarted demo finds what it made before)."""
+    with transaction(cloud.sessions) as session:
+        import_folder(session, STARTER_FOLDER, STARTER_OPTIONS)
