@@ -8,6 +8,7 @@ from typing import Any
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.knowledge.importer import STARTER_FOLDER, STARTER_OPTIONS, import_folder
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.demo.identity import provision_identity
 from m365bridge.shared.db import transaction
 
 
@@ -45,3 +46,4 @@ def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorConte
     """Fill both sides with demo data (idempotent: a restarted demo finds what it made before)."""
     with transaction(cloud.sessions) as session:
         import_folder(session, STARTER_FOLDER, STARTER_OPTIONS)
+    provision_identity(record, cloud)

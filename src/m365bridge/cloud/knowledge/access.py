@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.identity.resources import SUPPORT_RESOURCE
+from m365bridge.cloud.identity.verification import TokenRejected, verify_access_token
 from m365bridge.shared.errors import UserError
 
 ISSUING_APP_CHECK = "knowledge.issuing_app_check"
-SUPPORT_AUDIENCE = "api://m365-support"
+SUPPORT_ROLE = "Support.ReadWrite.All"
 
 IssuingAppCheck = Callable[[Session, str, str], bool]
 
@@ -50,13 +52,14 @@ def authenticate(context: CloudContext, session: Session, authorization: str | N
     token = bearer_token(authorization)
     if token is None:
         return Caller()
-    # Imported here because the identity package is developed in parallel with this one.
-    from m365bridge.cloud.identity.verification import TokenRejected, verify_access_token
-
     try:
-        access = verify_access_token(context, token, audiences=[SUPPORT_AUDIENCE])
+        access = verify_access_token(context, token, audiences=[SUPPORT_RESOURCE])
     except TokenRejected as exc:
-        raise NotAuthenticated(f"the access token was rejected: {exc}") from exc
+        raise NotAuthenticated(f"the access token was rejected: {exc.reason}") from exc
+    if SUPPORT_ROLE not in access.roles:
+        raise UserError(
+            f"the app lacks the {SUPPORT_ROLE} role on {SUPPORT_RESOURCE}; grant it", status_code=403
+        )
     check: IssuingAppCheck | None = context.extras.get(ISSUING_APP_CHECK)
     if check is not None and not check(session, access.tenant_id, access.app_id):
         raise UserError(
