@@ -31,6 +31,12 @@ class CloudSettings(BaseSettings):
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
+    solutions_public_rate_limit: int = Field(
+        30, description="Recommended-solutions searches per minute per client address without a token."
+    )
+    solutions_tenant_rate_limit: int = Field(
+        600, description="Recommended-solutions searches per minute per tenant with an outbound-app token."
+    )
 
     graph_throttle_per_minute: int = Field(
         240, description="Graph requests one app may make for one tenant in any 60 seconds (then 429)."
