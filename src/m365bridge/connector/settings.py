@@ -32,6 +32,31 @@ class ConnectorSettings(BaseSettings):
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
 
+    ca_bundle: Path | None = Field(
+        None, description="PEM file of CAs trusted for outbound https; default: the system's trust store."
+    )
+    outbound_timeout_seconds: float = Field(30.0, description="Timeout of each outbound HTTP request.")
+    token_expiry_skew_seconds: int = Field(
+        300, description="Outbound access tokens are renewed this long before they expire."
+    )
+    http_log_retention_days: int = Field(30, description="Outbound HTTP log rows older than this are purged.")
+    graph_url: str = Field(
+        "https://graph.microsoft.com",
+        description="Microsoft Graph base URL (the cloud side serves it at {cloud}/graph).",
+    )
+    health_sync_interval_seconds: int = Field(
+        300, description="How often the app's background runner syncs service health (0 disables it)."
+    )
+    health_watermark_skew_seconds: int = Field(
+        300, description="Incremental syncs ask for changes since the last watermark minus this much."
+    )
+    health_full_sync_hours: int = Field(
+        24, description="A full sync (which also drops messages gone from the feed) runs at least this often."
+    )
+    health_max_retry_after_seconds: int = Field(
+        120, description="Longest Retry-After a sync waits for; a longer one ends the run as retriable."
+    )
+
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'connector.db'}"

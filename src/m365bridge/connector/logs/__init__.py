@@ -1,0 +1,1 @@
+"""The connector's logs: the system log and the outbound HTTP log."""
