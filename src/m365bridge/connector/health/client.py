@@ -64,17 +64,18 @@ class GraphClient:
 
     def _pages(self, path: str, modified_since: dt.datetime | None) -> Iterator[Page]:
         """Every page of a collection, following ``@odata.nextLink`` to the end."""
-        params: dict[str, str] = {}
+        params: dict[str, str] | None = None
         if modified_since is not None:
             stamp = modified_since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            params["$filter"] = f"lastModifiedDateTime ge {stamp}"
+            params = {"$filter": f"lastModifiedDateTime ge {stamp}"}
         url: str | None = f"{self._base}{path}"
         while url:
             body = self._get(url, params)
             yield list(body.get("value", []))
-            url, params = body.get("@odata.nextLink"), {}
+            # The nextLink carries the whole query; httpx would replace it with any params given.
+            url, params = body.get("@odata.nextLink"), None
 
-    def _get(self, url: str, params: dict[str, str]) -> dict[str, Any]:
+    def _get(self, url: str, params: dict[str, str] | None) -> dict[str, Any]:
         for attempt in range(1, self._max_attempts + 1):
             self._budget.acquire()
             headers = {

@@ -24,10 +24,10 @@ def parse_time(value: str | None) -> dt.datetime | None:
 
 
 def upsert_issue(session: Session, data: dict[str, Any]) -> bool:
-    """Store this version unless a newer one is already stored; returns whether anything changed."""
+    """Store this version unless it or a newer one is already stored; returns whether it was stored."""
     modified = parse_time(data.get("lastModifiedDateTime")) or dt.datetime.now(dt.UTC)
     row = session.get(ServiceHealthIssue, data["id"])
-    if row is not None and row.last_modified_at > modified:
+    if row is not None and row.last_modified_at >= modified:
         return False
     if row is None:
         row = ServiceHealthIssue(id=data["id"])
@@ -51,7 +51,7 @@ def upsert_issue(session: Session, data: dict[str, Any]) -> bool:
 def upsert_message(session: Session, data: dict[str, Any]) -> bool:
     modified = parse_time(data.get("lastModifiedDateTime")) or dt.datetime.now(dt.UTC)
     row = session.get(ServiceMessage, data["id"])
-    if row is not None and row.last_modified_at > modified:
+    if row is not None and row.last_modified_at >= modified:
         return False
     if row is None:
         row = ServiceMessage(id=data["id"])
