@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,6 +30,21 @@ class CloudSettings(BaseSettings):
     encryption_keys: list[str] = Field(
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
+    )
+
+    identity_v1_issuer: str = Field(
+        "https://sts.windows.net/{tid}/",
+        description="Issuer of v1 access tokens; {tid} is the tenant id, {base_url} this cloud's base URL.",
+    )
+    identity_v2_issuer: str = Field(
+        "{base_url}/{tid}/v2.0",
+        description="Issuer of v2 access tokens (Entra: https://login.microsoftonline.com/{tid}/v2.0).",
+    )
+    identity_key_grace_hours: float = Field(
+        24.0, description="Hours a rotated-out signing key stays published and accepted."
+    )
+    admin_api_token: SecretStr | None = Field(
+        None, description="Bearer token for the /admin API; unset = the admin API answers 403."
     )
 
     @cached_property
