@@ -13,6 +13,9 @@ from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.logs import http_log_pages
+from m365bridge.connector.registry import endpoints as registry_endpoints
+from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.web import install_error_handlers, install_health
@@ -35,4 +38,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
     app.include_router(token_endpoint.router)
+    app.include_router(registry_endpoints.router)
+    app.include_router(registry_pages.router)
+    app.include_router(http_log_pages.router)
     return app
