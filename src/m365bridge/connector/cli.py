@@ -9,8 +9,11 @@ import typer
 
 from m365bridge.connector.auth import cli as auth_cli
 from m365bridge.connector.context import MIGRATIONS
+from m365bridge.connector.health.cli import app as health_app
 from m365bridge.connector.incidents.cli import app as incidents_app
+from m365bridge.connector.keys.cli import rotate_key
 from m365bridge.connector.logs import cli as logs_cli
+from m365bridge.connector.registry.cli import app as oauth_entities_app
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users import cli as users_cli
 from m365bridge.shared import migrate
@@ -22,6 +25,9 @@ app.add_typer(users_cli.app, name="users")
 app.add_typer(auth_cli.app, name="oauth-clients")
 app.add_typer(logs_cli.app, name="logs")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(oauth_entities_app, name="oauth-entities")
+app.add_typer(health_app, name="health")
+app.command("rotate-key")(rotate_key)
 
 
 def settings_for(data_dir: Path | None) -> ConnectorSettings:

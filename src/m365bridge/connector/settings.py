@@ -73,6 +73,27 @@ class ConnectorSettings(BaseSettings):
     table_api_max_limit: int = Field(
         10000, ge=1, description="Most rows one Table API list returns, whatever sysparm_limit asks."
     )
+    outbound_timeout_seconds: float = Field(30.0, description="Timeout of each outbound HTTP request.")
+    token_expiry_skew_seconds: int = Field(
+        300, description="Outbound access tokens are renewed this long before they expire."
+    )
+    http_log_retention_days: int = Field(30, description="Outbound HTTP log rows older than this are purged.")
+    graph_url: str = Field(
+        "https://graph.microsoft.com",
+        description="Microsoft Graph base URL (the cloud side serves it at {cloud}/graph).",
+    )
+    health_sync_interval_seconds: int = Field(
+        300, description="How often the app's background runner syncs service health (0 disables it)."
+    )
+    health_watermark_skew_seconds: int = Field(
+        300, description="Incremental syncs ask for changes since the last watermark minus this much."
+    )
+    health_full_sync_hours: int = Field(
+        24, description="A full sync (which also drops messages gone from the feed) runs at least this often."
+    )
+    health_max_retry_after_seconds: int = Field(
+        120, description="Longest Retry-After a sync waits for; a longer one ends the run as retriable."
+    )
 
     @cached_property
     def db_url(self) -> str:
