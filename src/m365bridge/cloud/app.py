@@ -9,7 +9,11 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.directory.pages import router as directory_pages
+from m365bridge.cloud.integration.endpoints import router as integration_api
+from m365bridge.cloud.integration.pages import router as integration_pages
 from m365bridge.cloud.settings import CloudSettings
+from m365bridge.cloud.web.templating import mount_static
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -25,4 +29,8 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.state.context = context
     install_error_handlers(app)
     install_health(app, context.engine)
+    mount_static(app)
+    app.include_router(directory_pages)
+    app.include_router(integration_api)
+    app.include_router(integration_pages)
     return app

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:31:56.093719
+Create Date: 2026-11-27 12:39:49.751376
 """
 
 from collections.abc import Sequence
