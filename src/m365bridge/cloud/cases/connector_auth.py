@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -32,6 +33,16 @@ from m365bridge.shared.db import transaction
 EXPIRY_MARGIN = dt.timedelta(seconds=30)
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """A repository's tokens in the clear, only in memory."""
+
+    access: str | None = None
+    access_expires_at: dt.datetime | None = None
+    refresh: str | None = None
+    refresh_issued_at: dt.datetime | None = None
+
+
 class ConnectorAuth:
     def __init__(
         self, context: CloudContext, client: ConnectorClient, clock: Callable[[], dt.datetime]
@@ -41,84 +52,101 @@ class ConnectorAuth:
         self._clock = clock
 
     def bearer(self, target: SupportRepository) -> str:
-        """A valid access token for ``target``, from the cache or freshly obtained."""
-        self._ensure_state_row(target.id)
-        with transaction(self._context.sessions) as session:
-            state = cases_repository.token_state(session, target.id)
-            assert state is not None
-            now = self._clock()
-            if state.access_token_encrypted and state.access_expires_at and now < state.access_expires_at:
-                return self._context.secrets.decrypt(state.access_token_encrypted)
-            token = self._basic(target, state, now) if target.auth_type == BASIC_AUTH else self._aad(target)
-            self._store(state, token, now, keep_refresh_issued=target.auth_type == BASIC_AUTH)
-            return token.access_token
+        """A valid access token for ``target``, from the cache or freshly obtained.
+
+        No transaction stays open over the token call, and the write starts with a write, so SQLite
+        writers queue on the busy timeout instead of failing on a stale read snapshot.
+        """
+        cached = self._load(target.id)
+        now = self._clock()
+        if cached.access and cached.access_expires_at and now < cached.access_expires_at:
+            return cached.access
+        fresh = self._basic(target, cached, now) if target.auth_type == BASIC_AUTH else self._aad(target, now)
+        self._save(target.id, fresh)
+        assert fresh.access is not None
+        return fresh.access
 
     def forget_access_token(self, target: SupportRepository) -> None:
         """After a 401: the next ``bearer`` call obtains a new access token (refresh first, for Basic)."""
         with transaction(self._context.sessions) as session:
-            state = cases_repository.token_state(session, target.id)
-            if state is not None:
-                state.access_token_encrypted = None
-                state.access_expires_at = None
+            cases_repository.update_token_state(
+                session, target.id, access_token_encrypted=None, access_expires_at=None
+            )
 
-    def _ensure_state_row(self, repository_pk: str) -> None:
-        """Create the repository's token row on first use; a concurrent worker may create it first."""
+    def _load(self, repository_pk: str) -> Tokens:
+        with transaction(self._context.sessions) as session:
+            state = cases_repository.token_state(session, repository_pk)
+            if state is None:
+                return Tokens()
+            box = self._context.secrets
+            return Tokens(
+                access=box.decrypt(state.access_token_encrypted) if state.access_token_encrypted else None,
+                access_expires_at=state.access_expires_at,
+                refresh=box.decrypt(state.refresh_token_encrypted) if state.refresh_token_encrypted else None,
+                refresh_issued_at=state.refresh_issued_at,
+            )
+
+    def _save(self, repository_pk: str, tokens: Tokens) -> None:
+        box = self._context.secrets
+        values = {
+            "access_token_encrypted": box.encrypt(tokens.access) if tokens.access else None,
+            "access_expires_at": tokens.access_expires_at,
+            "refresh_token_encrypted": box.encrypt(tokens.refresh) if tokens.refresh else None,
+            "refresh_issued_at": tokens.refresh_issued_at,
+        }
+        with transaction(self._context.sessions) as session:
+            if cases_repository.update_token_state(session, repository_pk, **values):
+                return
         try:
             with transaction(self._context.sessions) as session:
-                if cases_repository.token_state(session, repository_pk) is None:
-                    session.add(ConnectorTokenState(repository_pk=repository_pk))
+                session.add(ConnectorTokenState(repository_pk=repository_pk, **values))
         except IntegrityError:
-            return
+            # Another worker stored its tokens first; ours are just as valid, so store them over its.
+            with transaction(self._context.sessions) as session:
+                cases_repository.update_token_state(session, repository_pk, **values)
 
-    def _basic(
-        self, target: SupportRepository, state: ConnectorTokenState, now: dt.datetime
-    ) -> TokenResponse:
+    def _access_until(self, now: dt.datetime, token: TokenResponse) -> dt.datetime:
+        return now + dt.timedelta(seconds=token.expires_in) - EXPIRY_MARGIN
+
+    def _basic(self, target: SupportRepository, cached: Tokens, now: dt.datetime) -> Tokens:
         secret = credentials(target, self._context.secrets)
-        refresh_alive = (
-            state.refresh_token_encrypted
-            and state.refresh_issued_at
-            and now < state.refresh_issued_at + dt.timedelta(seconds=target.refresh_token_expiry)
-        )
-        if refresh_alive and state.refresh_token_encrypted:
+        expiry = dt.timedelta(seconds=target.refresh_token_expiry)
+        if cached.refresh and cached.refresh_issued_at and now < cached.refresh_issued_at + expiry:
             try:
-                return self._client.refresh_grant(
+                token = self._client.refresh_grant(
                     target.endpoint,
                     client_id=target.client_id,
                     client_secret=secret.client_secret,
-                    refresh_token=self._context.secrets.decrypt(state.refresh_token_encrypted),
+                    refresh_token=cached.refresh,
                 )
             except GrantRejected:
-                state.refresh_token_encrypted = None  # refused (expired or revoked): log in again below
-        state.refresh_issued_at = None
-        return self._client.password_grant(
+                pass  # expired or revoked on the connector's side: log in again below
+            else:
+                # The login's refresh token keeps its issue time: "Refresh token expiry" bounds how long
+                # one password grant may be extended.
+                return Tokens(
+                    token.access_token,
+                    self._access_until(now, token),
+                    token.refresh_token or cached.refresh,
+                    cached.refresh_issued_at,
+                )
+        token = self._client.password_grant(
             target.endpoint,
             client_id=target.client_id,
             client_secret=secret.client_secret,
             username=target.rest_username,
             password=secret.rest_password,
         )
+        return Tokens(token.access_token, self._access_until(now, token), token.refresh_token, now)
 
-    def _aad(self, target: SupportRepository) -> TokenResponse:
+    def _aad(self, target: SupportRepository, now: dt.datetime) -> Tokens:
         secret = credentials(target, self._context.secrets)
         settings = self._context.settings
         base = (settings.identity_url or settings.base_url).rstrip("/")
-        return self._client.client_credentials(
+        token = self._client.client_credentials(
             f"{base}/{target.tenant_id}/oauth2/token",
             client_id=target.client_id,
             client_secret=secret.client_secret,
             resource=target.token_audience or target.client_id,
         )
-
-    def _store(
-        self, state: ConnectorTokenState, token: TokenResponse, now: dt.datetime, *, keep_refresh_issued: bool
-    ) -> None:
-        box = self._context.secrets
-        state.access_token_encrypted = box.encrypt(token.access_token)
-        state.access_expires_at = now + dt.timedelta(seconds=token.expires_in) - EXPIRY_MARGIN
-        if keep_refresh_issued and token.refresh_token:
-            new_refresh = state.refresh_issued_at is None
-            state.refresh_token_encrypted = box.encrypt(token.refresh_token)
-            if new_refresh:
-                # A password grant starts the refresh token's life; refresh grants keep its start, since
-                # the repository's expiry setting bounds how long one login may be extended.
-                state.refresh_issued_at = now
+        return Tokens(token.access_token, self._access_until(now, token))

@@ -110,8 +110,7 @@ class DeliveryWorker:
         now = self._clock()
         lease_until = now + dt.timedelta(seconds=self._settings.outbox_lease_seconds)
         with transaction(self._context.sessions) as session:
-            candidates = repository.due_event_ids(session, now, limit)
-            return [e for e in candidates if repository.claim(session, e, self.name, now, lease_until)]
+            return repository.claim_due(session, self.name, now, lease_until, limit)
 
     def _load(self, event_id: str) -> Claimed:
         with transaction(self._context.sessions) as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from m365bridge.cloud.cases.models import (
@@ -93,12 +93,30 @@ def dead_events(session: Session, limit: int = 200) -> Sequence[OutboxEvent]:
     return session.scalars(query).all()
 
 
-def due_event_ids(session: Session, now: dt.datetime, limit: int) -> list[str]:
-    """Events ready for a try: pending, due, not leased, and every earlier event of the case delivered.
+def claim_due(
+    session: Session, owner: str, now: dt.datetime, lease_until: dt.datetime, limit: int
+) -> list[str]:
+    """Lease up to ``limit`` due events to ``owner``; returns their ids.
 
-    On PostgreSQL the rows are locked with SKIP LOCKED, so a second worker's claim passes them over
-    instead of waiting; SQLite has no row locks and relies on the conditional UPDATE in ``claim``.
+    PostgreSQL: SELECT … FOR UPDATE SKIP LOCKED, so a second worker passes locked rows over instead of
+    waiting, then the lease UPDATE. SQLite has no row locks: one conditional UPDATE takes the lease (its
+    first statement is a write, so concurrent workers queue on SQLite's lock rather than race).
     """
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(session.scalars(_due(now, limit).with_for_update(skip_locked=True, of=OutboxEvent)).all())
+        return [event_id for event_id in ids if _lease(session, event_id, owner, now, lease_until)]
+    statement = (
+        update(OutboxEvent)
+        .where(OutboxEvent.id.in_(_due(now, limit).correlate(None).scalar_subquery()))
+        .values(lease_owner=owner, lease_expires_at=lease_until)
+        .returning(OutboxEvent.id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(session.scalars(statement).all())
+
+
+def _due(now: dt.datetime, limit: int) -> Select[str]:
+    """Events ready for a try: pending, due, not leased, and every earlier event of the case delivered."""
     earlier = aliased(OutboxEvent)
     blocked = exists().where(
         earlier.case_id == OutboxEvent.case_id,
@@ -116,12 +134,10 @@ def due_event_ids(session: Session, now: dt.datetime, limit: int) -> list[str]:
         .order_by(OutboxEvent.next_attempt_at, OutboxEvent.sequence)
         .limit(limit)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=OutboxEvent)
-    return list(session.scalars(query).all())
+    return query
 
 
-def claim(session: Session, event_id: str, owner: str, now: dt.datetime, lease_until: dt.datetime) -> bool:
+def _lease(session: Session, event_id: str, owner: str, now: dt.datetime, lease_until: dt.datetime) -> bool:
     """Take the lease on one event; False when another worker holds it or it is no longer pending."""
     statement = (
         update(OutboxEvent)
@@ -149,3 +165,13 @@ def finish(session: Session, event_id: str, owner: str, **values: object) -> boo
 
 def token_state(session: Session, repository_pk: str) -> ConnectorTokenState | None:
     return session.get(ConnectorTokenState, repository_pk)
+
+
+def update_token_state(session: Session, repository_pk: str, **values: object) -> bool:
+    statement = (
+        update(ConnectorTokenState)
+        .where(ConnectorTokenState.repository_pk == repository_pk)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
