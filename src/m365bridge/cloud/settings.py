@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,7 +47,7 @@ class CloudSettings(BaseSettings):
         8, ge=1, description="Delivery tries of one case event before it is dead-lettered."
     )
     outbox_backoff_base_seconds: float = Field(
-        2.0, ge=0, description="First retry delay of a case event; doubles per try, with full jitter."
+        2.0, ge=0, description="First retry delay of a case event; doubles per try, with jitter."
     )
     outbox_backoff_max_seconds: float = Field(
         900.0, ge=0, description="Longest delay between two tries, including a connector's Retry-After."
@@ -58,6 +58,20 @@ class CloudSettings(BaseSettings):
     outbox_poll_seconds: float = Field(1.0, gt=0, description="Idle wait of the delivery worker.")
     outbox_http_timeout_seconds: float = Field(
         20.0, gt=0, description="Timeout of each call to a connector's endpoint."
+    )
+    identity_v1_issuer: str = Field(
+        "https://sts.windows.net/{tid}/",
+        description="Issuer of v1 access tokens; {tid} is the tenant id, {base_url} this cloud's base URL.",
+    )
+    identity_v2_issuer: str = Field(
+        "{base_url}/{tid}/v2.0",
+        description="Issuer of v2 access tokens (Entra: https://login.microsoftonline.com/{tid}/v2.0).",
+    )
+    identity_key_grace_hours: float = Field(
+        24.0, description="Hours a rotated-out signing key stays published and accepted."
+    )
+    admin_api_token: SecretStr | None = Field(
+        None, description="Bearer token for the /admin API; unset = the admin API answers 403."
     )
 
     @cached_property

@@ -51,20 +51,23 @@ class ConnectorAuth:
         self._client = client
         self._clock = clock
 
-    def bearer(self, target: SupportRepository) -> str:
-        """A valid access token for ``target``, from the cache or freshly obtained.
+    def bearer(self, target: SupportRepository, *, fresh: bool = False) -> str:
+        """A valid access token for ``target``, from the cache or (``fresh``: always) newly obtained.
 
         No transaction stays open over the token call, and the write starts with a write, so SQLite
         writers queue on the busy timeout instead of failing on a stale read snapshot.
         """
-        cached = self._load(target.id)
+        cached = Tokens() if fresh else self._load(target.id)
         now = self._clock()
         if cached.access and cached.access_expires_at and now < cached.access_expires_at:
             return cached.access
-        fresh = self._basic(target, cached, now) if target.auth_type == BASIC_AUTH else self._aad(target, now)
-        self._save(target.id, fresh)
-        assert fresh.access is not None
-        return fresh.access
+        if target.auth_type == BASIC_AUTH:
+            issued = self._basic(target, cached, now)
+        else:
+            issued = self._aad(target, now)
+        self._save(target.id, issued)
+        assert issued.access is not None
+        return issued.access
 
     def forget_access_token(self, target: SupportRepository) -> None:
         """After a 401: the next ``bearer`` call obtains a new access token (refresh first, for Basic)."""

@@ -51,6 +51,18 @@ def outbound_http(context: CloudContext, transport: httpx.BaseTransport | None =
     return httpx.Client(timeout=settings.outbox_http_timeout_seconds, verify=verify, transport=transport)
 
 
+HTTP_EXTRA = "support.connector_http"
+
+
+def shared_http(context: CloudContext) -> httpx.Client:
+    """The process's client for connector calls made inside requests (probe), kept in ``context.extras``."""
+    client = context.extras.get(HTTP_EXTRA)
+    if client is None:
+        client = context.extras[HTTP_EXTRA] = outbound_http(context)
+    assert isinstance(client, httpx.Client)
+    return client
+
+
 @dataclass(frozen=True)
 class Claimed:
     event_id: str

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:39:49.679667
+Create Date: 2026-11-27 12:45:01.054440
 """
 
 from collections.abc import Sequence
@@ -36,6 +36,24 @@ def upgrade() -> None:
     with op.batch_alter_table("directory_users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_directory_users_tenant_id"), ["tenant_id"], unique=False)
 
+    op.create_table(
+        "identity_signing_keys",
+        sa.Column("kid", sa.String(length=64), nullable=False),
+        sa.Column("private_key_encrypted", sa.Text(), nullable=False),
+        sa.Column("certificate_pem", sa.Text(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("retired_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("kid", name=op.f("pk_identity_signing_keys")),
+    )
+    op.create_table(
+        "identity_tenants",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("domain", sa.String(length=255), nullable=False),
+        sa.Column("display_name", sa.String(length=255), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_tenants")),
+        sa.UniqueConstraint("domain", name=op.f("uq_identity_tenants_domain")),
+    )
     op.create_table(
         "support_cases",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -115,6 +133,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_directory_ui_sessions_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "identity_apps",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("tenant_id", sa.String(length=36), nullable=False),
+        sa.Column("client_id", sa.String(length=36), nullable=False),
+        sa.Column("service_principal_id", sa.String(length=36), nullable=False),
+        sa.Column("display_name", sa.String(length=255), nullable=False),
+        sa.Column("app_id_uri", sa.String(length=255), nullable=True),
+        sa.Column("accepted_version", sa.Integer(), nullable=False),
+        sa.Column("app_roles", sa.JSON(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"],
+            ["identity_tenants.id"],
+            name=op.f("fk_identity_apps_tenant_id_identity_tenants"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_apps")),
+        sa.UniqueConstraint("client_id", name=op.f("uq_identity_apps_client_id")),
+        sa.UniqueConstraint("service_principal_id", name=op.f("uq_identity_apps_service_principal_id")),
+        sa.UniqueConstraint("tenant_id", "app_id_uri", name=op.f("uq_identity_apps_tenant_id")),
+    )
+    with op.batch_alter_table("identity_apps", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_identity_apps_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
         "support_case_messages",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("case_id", sa.String(length=36), nullable=False),
@@ -178,11 +221,58 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_support_outbox_case_id"), ["case_id"], unique=False)
         batch_op.create_index("ix_support_outbox_due", ["state", "next_attempt_at"], unique=False)
 
+    op.create_table(
+        "identity_client_secrets",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("app_id", sa.String(length=36), nullable=False),
+        sa.Column("display_name", sa.String(length=255), nullable=False),
+        sa.Column("hint", sa.String(length=3), nullable=False),
+        sa.Column("secret_hash", sa.String(length=255), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_id"],
+            ["identity_apps.id"],
+            name=op.f("fk_identity_client_secrets_app_id_identity_apps"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_client_secrets")),
+    )
+    with op.batch_alter_table("identity_client_secrets", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_identity_client_secrets_app_id"), ["app_id"], unique=False)
+
+    op.create_table(
+        "identity_role_grants",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("app_id", sa.String(length=36), nullable=False),
+        sa.Column("resource_app_id", sa.String(length=36), nullable=False),
+        sa.Column("role", sa.String(length=255), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["app_id"],
+            ["identity_apps.id"],
+            name=op.f("fk_identity_role_grants_app_id_identity_apps"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_identity_role_grants")),
+        sa.UniqueConstraint("app_id", "resource_app_id", "role", name=op.f("uq_identity_role_grants_app_id")),
+    )
+    with op.batch_alter_table("identity_role_grants", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_identity_role_grants_app_id"), ["app_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("identity_role_grants", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_identity_role_grants_app_id"))
+
+    op.drop_table("identity_role_grants")
+    with op.batch_alter_table("identity_client_secrets", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_identity_client_secrets_app_id"))
+
+    op.drop_table("identity_client_secrets")
     with op.batch_alter_table("support_outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_support_outbox_due")
         batch_op.drop_index(batch_op.f("ix_support_outbox_case_id"))
@@ -193,6 +283,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_case_messages_case_id"))
 
     op.drop_table("support_case_messages")
+    with op.batch_alter_table("identity_apps", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_identity_apps_tenant_id"))
+
+    op.drop_table("identity_apps")
     with op.batch_alter_table("directory_ui_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_directory_ui_sessions_user_id"))
 
@@ -207,6 +301,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_cases_status"))
 
     op.drop_table("support_cases")
+    op.drop_table("identity_tenants")
+    op.drop_table("identity_signing_keys")
     with op.batch_alter_table("directory_users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_directory_users_tenant_id"))
 
