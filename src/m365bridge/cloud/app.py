@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.cloud.cases.endpoints import router as cases_api
+from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.identity.admin import router as identity_admin_router
@@ -39,6 +40,7 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
+    app.include_router(console_pages)
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
     return app
