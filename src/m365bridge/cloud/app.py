@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from m365bridge import __version__
+from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.endpoints import router as cases_api
 from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
@@ -27,7 +28,12 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = start_background(context) if context.settings.outbox_worker else None
         yield
+        if worker:
+            thread, stop = worker
+            stop.set()
+            thread.join(timeout=10)
         context.close()
 
     app = FastAPI(title="m365bridge cloud", version=__version__, lifespan=lifespan)
