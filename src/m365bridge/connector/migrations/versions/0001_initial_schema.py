@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:45:01.288947
 """
 
 from collections.abc import Sequence
