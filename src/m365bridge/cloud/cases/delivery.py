@@ -122,6 +122,9 @@ class DeliveryWorker:
         now = self._clock()
         lease_until = now + dt.timedelta(seconds=self._settings.outbox_lease_seconds)
         with transaction(self._context.sessions) as session:
+            if not repository.any_due(session, now):
+                return []
+        with transaction(self._context.sessions) as session:
             return repository.claim_due(session, self.name, now, lease_until, limit)
 
     def _load(self, event_id: str) -> Claimed:
