@@ -10,9 +10,10 @@ from fastapi import FastAPI
 from m365bridge import __version__
 from m365bridge.connector.api_errors import install_api_error_handlers
 from m365bridge.connector.auth import endpoints as auth_endpoints
+from m365bridge.connector.auth import oidc_endpoints, token_endpoint
 from m365bridge.connector.auth import pages as auth_pages
-from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.housekeeping.runner import HousekeepingRunner
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
 from m365bridge.connector.logs import http_log_pages
@@ -30,7 +31,10 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeping = HousekeepingRunner(context)
+        housekeeping.start()
         yield
+        housekeeping.stop()
         context.close()
 
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)
@@ -41,6 +45,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_health(app, context.engine)
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(oidc_endpoints.router)
     app.include_router(token_endpoint.router)
     app.include_router(users_endpoints.router)
     app.include_router(logs_pages.router)

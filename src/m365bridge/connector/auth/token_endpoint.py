@@ -81,10 +81,13 @@ def _password_grant(
     if not username or password is None:
         refuse(request, 400, "username and password are required", "password grant without credentials")
     principal = authenticate_password(request, username, password, method="bearer", what="password grant")
-    with transaction(get_context(request).sessions) as session:
+    context = get_context(request)
+    with transaction(context.sessions) as session:
         user = by_user_name(session, principal.user_name)
         assert user is not None
-        return oauth_server.issue(session, client, user)
+        tokens = oauth_server.issue(session, client, user)
+        oauth_server.keep_newest_grants(session, client, user, context.settings.oauth_grants_kept_per_user)
+        return tokens
 
 
 def _refresh_grant(
