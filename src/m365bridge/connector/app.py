@@ -9,8 +9,14 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.connector.api_errors import install_api_error_handlers
+from m365bridge.connector.auth import (
+    allowlist_pages,
+    client_pages,
+    oidc_endpoints,
+    oidc_pages,
+    token_endpoint,
+)
 from m365bridge.connector.auth import endpoints as auth_endpoints
-from m365bridge.connector.auth import oidc_endpoints, token_endpoint
 from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.housekeeping.runner import HousekeepingRunner
@@ -22,6 +28,7 @@ from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users import endpoints as users_endpoints
+from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -54,4 +61,8 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)
+    app.include_router(users_pages.router)
+    app.include_router(client_pages.router)
+    app.include_router(oidc_pages.router)
+    app.include_router(allowlist_pages.router)
     return app
