@@ -35,6 +35,8 @@ def clear_account(session: Session, account: str) -> None:
     session.execute(delete(LoginFailure).where(LoginFailure.account == account.lower()))
 
 
-def purge(session: Session, settings: ConnectorSettings) -> None:
+def purge(session: Session, settings: ConnectorSettings) -> int:
+    """Forget failures older than the window (they no longer count); returns how many went."""
     since = utcnow() - dt.timedelta(seconds=settings.lockout_window_seconds)
-    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    result = session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    return int(getattr(result, "rowcount", 0) or 0)
