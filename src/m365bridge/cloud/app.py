@@ -11,6 +11,8 @@ from m365bridge import __version__
 from m365bridge.cloud.cases.endpoints import router as cases_api
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.directory.pages import router as directory_pages
+from m365bridge.cloud.graph import admin_endpoints as graph_admin
+from m365bridge.cloud.graph.application import create_graph_app
 from m365bridge.cloud.identity.admin import router as identity_admin_router
 from m365bridge.cloud.identity.endpoints import router as identity_router
 from m365bridge.cloud.integration.connector_endpoints import router as integration_connector_api
@@ -39,6 +41,8 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
+    app.include_router(graph_admin.router)
+    app.mount("/graph", create_graph_app(context))
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
     return app

@@ -59,6 +59,15 @@ class CloudSettings(BaseSettings):
     outbox_http_timeout_seconds: float = Field(
         20.0, gt=0, description="Timeout of each call to a connector's endpoint."
     )
+    graph_throttle_per_minute: int = Field(
+        240, description="Graph requests one app may make for one tenant in any 60 seconds (then 429)."
+    )
+    graph_throttle_per_hour: int = Field(
+        800, description="Graph requests one app may make for one tenant in any hour (then 429)."
+    )
+    graph_max_page_size: int = Field(
+        1000, description="Largest Graph page a client may ask for with Prefer: odata.maxpagesize."
+    )
     identity_v1_issuer: str = Field(
         "https://sts.windows.net/{tid}/",
         description="Issuer of v1 access tokens; {tid} is the tenant id, {base_url} this cloud's base URL.",

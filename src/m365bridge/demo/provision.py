@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.graph.generator import generate_demo_issues
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.demo.identity import provision_identity
 
@@ -43,3 +44,5 @@ class DemoRecord:
 def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:
     """Fill both sides with demo data (idempotent: a restarted demo finds what it made before)."""
     provision_identity(record, cloud)
+    if record.tenant.get("id"):  # the identity step made the demo tenant; its service health needs issues
+        generate_demo_issues(cloud.sessions, record.tenant["id"])

@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 12:45:01.054440
 """
 
 from collections.abc import Sequence
@@ -35,6 +34,53 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("directory_users", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_directory_users_tenant_id"), ["tenant_id"], unique=False)
+
+    op.create_table(
+        "graph_issues",
+        sa.Column("tenant_id", sa.String(length=36), nullable=False),
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("service", sa.String(length=200), nullable=False),
+        sa.Column("feature", sa.String(length=200), nullable=True),
+        sa.Column("feature_group", sa.String(length=200), nullable=True),
+        sa.Column("impact_description", sa.Text(), nullable=False),
+        sa.Column("classification", sa.String(length=32), nullable=False),
+        sa.Column("origin", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=64), nullable=False),
+        sa.Column("is_resolved", sa.Boolean(), nullable=False),
+        sa.Column("high_impact", sa.Boolean(), nullable=True),
+        sa.Column("start", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("end", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_modified", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("posts", sa.JSON(), nullable=False),
+        sa.Column("incident_report", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_graph_issues")),
+    )
+    with op.batch_alter_table("graph_issues", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_graph_issues_tenant_modified", ["tenant_id", "last_modified", "id"], unique=False
+        )
+
+    op.create_table(
+        "graph_messages",
+        sa.Column("tenant_id", sa.String(length=36), nullable=False),
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("severity", sa.String(length=32), nullable=False),
+        sa.Column("is_major_change", sa.Boolean(), nullable=False),
+        sa.Column("start", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("end", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_modified", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("action_required_by", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_graph_messages")),
+    )
+    with op.batch_alter_table("graph_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_graph_messages_tenant_modified", ["tenant_id", "last_modified", "id"], unique=False
+        )
 
     op.create_table(
         "identity_signing_keys",
@@ -303,6 +349,14 @@ def downgrade() -> None:
     op.drop_table("support_cases")
     op.drop_table("identity_tenants")
     op.drop_table("identity_signing_keys")
+    with op.batch_alter_table("graph_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_graph_messages_tenant_modified")
+
+    op.drop_table("graph_messages")
+    with op.batch_alter_table("graph_issues", schema=None) as batch_op:
+        batch_op.drop_index("ix_graph_issues_tenant_modified")
+
+    op.drop_table("graph_issues")
     with op.batch_alter_table("directory_users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_directory_users_tenant_id"))
 
