@@ -8,6 +8,7 @@ from typing import Any
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph.generator import generate_demo_issues
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.demo.connector_setup import provision_connector_setup
 from m365bridge.demo.identity import provision_identity
 
 
@@ -46,3 +47,4 @@ def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorConte
     provision_identity(record, cloud)
     if record.tenant.get("id"):  # the identity step made the demo tenant; its service health needs issues
         generate_demo_issues(cloud.sessions, record.tenant["id"])
+    provision_connector_setup(record, cloud, connector)
