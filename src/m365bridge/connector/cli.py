@@ -15,8 +15,8 @@ from m365bridge.connector.keys.cli import rotate_key
 from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.registry.cli import app as oauth_entities_app
 from m365bridge.connector.settings import ConnectorSettings
-from m365bridge.connector.users import cli as users_cli
 from m365bridge.connector.setup.cli import app as setup_app
+from m365bridge.connector.users import cli as users_cli
 from m365bridge.shared import migrate
 
 app = typer.Typer(help="The connector.", no_args_is_help=True)
