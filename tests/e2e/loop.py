@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from m365bridge.cloud.app import create_app as create_cloud_app
 from m365bridge.cloud.cases import service as cloud_cases
@@ -41,6 +42,20 @@ def eventually(check: Callable[[], T | None], timeout: float = 30.0, what: str =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.1)
+
+
+def write(sessions: Any, change: Callable[[Any], T]) -> T:
+    """Run ``change`` in a transaction, again if SQLite refused to turn its read into a write because the
+    other thread of this process (the outbox worker, the servers) wrote meanwhile."""
+    for attempt in range(50):
+        try:
+            with transaction(sessions) as session:
+                return change(session)
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -96,13 +111,18 @@ class Loop:
         return dict(answer.json()["result"])
 
     def engineer_reply(self, case_id: str, body: str) -> None:
-        with transaction(self.cloud.sessions) as session:
-            case = cloud_cases.get_case(session, case_id)
-            cloud_cases.engineer_reply(session, case, author="Microsoft Support Engineer", body=body)
+        write(
+            self.cloud.sessions,
+            lambda s: cloud_cases.engineer_reply(
+                s, cloud_cases.get_case(s, case_id), author="Microsoft Support Engineer", body=body
+            ),
+        )
 
     def engineer_status(self, case_id: str, status: str) -> None:
-        with transaction(self.cloud.sessions) as session:
-            cloud_cases.change_status(session, cloud_cases.get_case(session, case_id), status)
+        write(
+            self.cloud.sessions,
+            lambda s: cloud_cases.change_status(s, cloud_cases.get_case(s, case_id), status),
+        )
 
     def engineer_sees(self, case_id: str) -> list[str]:
         with transaction(self.cloud.sessions) as session:
