@@ -4,6 +4,7 @@ outbox worker running; helpers to act as the agent (connector API) and the engin
 from __future__ import annotations
 
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from m365bridge.cloud.app import create_app as create_cloud_app
 from m365bridge.cloud.cases import service as cloud_cases
+from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.models import DELIVERED, OutboxEvent
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
@@ -66,6 +68,7 @@ class Loop:
     tls: ServerCertificate
     servers: dict[str, RunningServer] = field(default_factory=dict)
     connector_port: int = 0
+    worker_stop: threading.Event | None = None
 
     @property
     def verify(self) -> ssl.SSLContext:
@@ -155,6 +158,8 @@ class Loop:
         assert last == len(sent)
 
     def close(self) -> None:
+        if self.worker_stop is not None:
+            self.worker_stop.set()
         for server in self.servers.values():
             server.stop()
         self.cloud.close()
@@ -169,7 +174,7 @@ def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overri
         tls=True,
         public_url=f"https://localhost:{cloud_port}",
         outbound_ca_file=tls.ca_cert,
-        outbox_worker=True,
+        outbox_worker=False,  # started after provisioning: its polling writes would race the demo's
         outbox_poll_seconds=0.05,
         outbox_backoff_base_seconds=0.1,
         outbox_backoff_max_seconds=0.5,
@@ -191,6 +196,7 @@ def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overri
     loop.connector_port = connector_port
     loop.start_connector()
     provision(loop.record, cloud, connector)
+    loop.worker_stop = start_background(cloud)[1]
     return loop
 
 
