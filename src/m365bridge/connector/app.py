@@ -18,6 +18,8 @@ from m365bridge.connector.auth import (
 )
 from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
+from m365bridge.connector.cases import endpoints as cases_endpoints
+from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.housekeeping.runner import HousekeepingRunner
 from m365bridge.connector.incidents import endpoints as incident_endpoints
@@ -27,6 +29,8 @@ from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.setup import inbound as setup_inbound
+from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.web.templating import install_web
@@ -65,4 +69,8 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(client_pages.router)
     app.include_router(oidc_pages.router)
     app.include_router(allowlist_pages.router)
+    app.include_router(setup_inbound.router)
+    app.include_router(setup_pages.router)
+    app.include_router(cases_endpoints.router)
+    app.include_router(cases_pages.router)
     return app
