@@ -41,7 +41,9 @@ def run_script(name: str, arguments: list[str], log: Path) -> list[dict[str, obj
         [sys.executable, str(path), *arguments], capture_output=True, text=True, timeout=3600
     )
     log.write_text(completed.stdout + completed.stderr)
-    results = [json.loads(line[len(PREFIX) :]) for line in completed.stdout.splitlines() if line.startswith(PREFIX)]
+    results = [
+        json.loads(line[len(PREFIX) :]) for line in completed.stdout.splitlines() if line.startswith(PREFIX)
+    ]
     if name == "kb_quality.py" and completed.returncode == 0:
         results = [_kb_result(completed.stdout)]
     if completed.returncode != 0:
@@ -73,8 +75,14 @@ def _failure(name: str, why: str) -> dict[str, object]:
 
 def table(rows: list[dict[str, object]]) -> str:
     cells = [
-        [str(row["what"]), str(row["figure"]), str(row["baseline"]), _ratio(row["ratio"]), str(row["target"])]
-        + ["pass" if row["passed"] else "FAIL"]
+        [
+            str(row["what"]),
+            str(row["figure"]),
+            str(row["baseline"]),
+            _ratio(row["ratio"]),
+            str(row["target"]),
+            "pass" if row["passed"] else "FAIL",
+        ]
         for row in rows
     ]
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
@@ -99,7 +107,10 @@ def main() -> None:
         if only and name.removesuffix(".py") not in only:
             continue
         arguments = arguments + (quick if args.quick else [])
-        log = logs / f"{name.removesuffix('.py')}{'-' + arguments[1] if arguments[:1] == ['--auth'] else ''}.log"
+        log = (
+            logs
+            / f"{name.removesuffix('.py')}{'-' + arguments[1] if arguments[:1] == ['--auth'] else ''}.log"
+        )
         rows += run_script(name, arguments, log)
     print(table(rows))
     # A missed target is a finding shown in the table; only a script that could not run fails the command.

@@ -26,10 +26,10 @@ class BareEvent(BaseModel):
     id: str
     sequence: int
     type: str
-    caseId: str  # noqa: N815 the wire name
-    caseNumber: str  # noqa: N815
-    incidentSysId: str  # noqa: N815
-    occurredAt: str  # noqa: N815
+    caseId: str
+    caseNumber: str
+    incidentSysId: str
+    occurredAt: str
     data: dict[str, Any]
 
 

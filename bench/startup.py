@@ -28,9 +28,9 @@ DEMO = str(Path(sys.executable).with_name("m365bridge"))
 def demo_start(data_dir: Path) -> float:
     cloud_port, connector_port = free_port(), free_port()
     started = time.perf_counter()
+    ports = ["--cloud-port", str(cloud_port), "--connector-port", str(connector_port)]
     process = subprocess.Popen(
-        [DEMO, "demo", "--data-dir", str(data_dir), "--cloud-port", str(cloud_port)]
-        + ["--connector-port", str(connector_port)],
+        [DEMO, "demo", "--data-dir", str(data_dir), *ports],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -54,7 +54,9 @@ def demo_start(data_dir: Path) -> float:
 def bare_start() -> float:
     port = free_port()
     started = time.perf_counter()
-    with server_process([str(BENCH_DIR / "serve.py"), "bare", "--port", str(port)], f"http://127.0.0.1:{port}/readyz"):
+    with server_process(
+        [str(BENCH_DIR / "serve.py"), "bare", "--port", str(port)], f"http://127.0.0.1:{port}/readyz"
+    ):
         return time.perf_counter() - started
 
 
