@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, session_factory
+from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -49,7 +49,16 @@ def get_context(request: Request) -> ConnectorContext:
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request; the request boundary commits, services never do."""
-    session = get_context(request).sessions()
+    yield from _request_session(get_context(request).sessions())
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """``get_session`` for endpoints that read then write under concurrency (inbound events): the
+    transaction takes SQLite's write lock at its start, so concurrent calls queue instead of failing."""
+    yield from _request_session(intend_to_write(get_context(request).sessions()))
+
+
+def _request_session(session: Session) -> Iterator[Session]:
     try:
         yield session
         session.commit()

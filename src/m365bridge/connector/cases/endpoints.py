@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.auth.dependencies import Principal, require_roles
 from m365bridge.connector.cases import events, service
 from m365bridge.connector.cases.schemas import CaseEventIn, CaseIn, CaseOut, ContactUpdate, EventAck, ReplyIn
-from m365bridge.connector.context import get_context, get_session
+from m365bridge.connector.context import get_context, get_session, get_write_session
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.incidents.endpoints import READ_ROLES
 from m365bridge.connector.setup.inbound import require_integration_user
@@ -100,7 +100,8 @@ def save_contact(
 def receive_event(
     body: CaseEventIn,
     principal: Principal = Depends(require_integration_user),
-    session: Session = Depends(get_session),
+    # scope="function": commit before the acknowledgement is sent, never after (FastAPI's default).
+    session: Session = Depends(get_write_session, scope="function"),
 ) -> EventAck:
     """A case event from the support service: applied exactly once, in per-case order, or not at all."""
     applied = events.apply_event(session, body.as_event(), author=principal.user_name)
