@@ -36,7 +36,7 @@ class QuietServer(ThreadingHTTPServer):
 
 @contextmanager
 def serve(server: ThreadingHTTPServer) -> Iterator[tuple[str, int]]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield server.server_address[0], server.server_address[1]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from m365bridge import __version__
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -25,4 +26,6 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.state.context = context
     install_error_handlers(app)
     install_health(app, context.engine)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     return app
