@@ -8,12 +8,14 @@ from typing import Any
 import typer
 
 from m365bridge.cloud.context import MIGRATIONS
+from m365bridge.cloud.identity.cli import app as identity_app
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared import migrate
 
 app = typer.Typer(help="The cloud.", no_args_is_help=True)
 db_app = typer.Typer(help="The cloud's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(identity_app, name="identity")
 
 
 def settings_for(data_dir: Path | None) -> CloudSettings:

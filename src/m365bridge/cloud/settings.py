@@ -36,6 +36,21 @@ class CloudSettings(BaseSettings):
         description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
     )
 
+    identity_v1_issuer: str = Field(
+        "https://sts.windows.net/{tid}/",
+        description="Issuer of v1 access tokens; {tid} is the tenant id, {base_url} this cloud's base URL.",
+    )
+    identity_v2_issuer: str = Field(
+        "{base_url}/{tid}/v2.0",
+        description="Issuer of v2 access tokens (Entra: https://login.microsoftonline.com/{tid}/v2.0).",
+    )
+    identity_key_grace_hours: float = Field(
+        24.0, description="Hours a rotated-out signing key stays published and accepted."
+    )
+    admin_api_token: SecretStr | None = Field(
+        None, description="Bearer token for the /admin API; unset = the admin API answers 403."
+    )
+
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'cloud.db'}"

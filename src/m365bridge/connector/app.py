@@ -8,8 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from m365bridge import __version__
+from m365bridge.connector.api_errors import install_api_error_handlers
+from m365bridge.connector.auth import endpoints as auth_endpoints
+from m365bridge.connector.auth import pages as auth_pages
+from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -25,7 +30,12 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)
     app.state.context = context
     install_error_handlers(app)
+    install_api_error_handlers(app)
+    install_web(app)
     install_health(app, context.engine)
     token = context.settings.metrics_token
     install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
+    app.include_router(auth_pages.router)
+    app.include_router(auth_endpoints.router)
+    app.include_router(token_endpoint.router)
     return app

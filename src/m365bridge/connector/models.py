@@ -1,5 +1,8 @@
 """Imports every model module of the connector so that Alembic and ``create_all`` see the whole schema."""
 
+from m365bridge.connector.auth import models as auth_models  # noqa: F401
 from m365bridge.connector.db import Base
+from m365bridge.connector.logs import models as logs_models  # noqa: F401
+from m365bridge.connector.users import models as users_models  # noqa: F401
 
 __all__ = ["Base"]

@@ -36,6 +36,41 @@ class ConnectorSettings(BaseSettings):
         description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
     )
 
+    session_idle_minutes: int = Field(
+        30, ge=1, description="Minutes without a request after which a UI session ends."
+    )
+    cookie_secure: bool | None = Field(
+        None, description="Mark the session cookie Secure; default: when the request came over https."
+    )
+    lockout_account_failures: int = Field(
+        5, ge=1, description="Failed logins per account within lockout_window_seconds before answering 429."
+    )
+    lockout_address_failures: int = Field(
+        20, ge=1, description="Failed logins per client address within lockout_window_seconds before 429."
+    )
+    lockout_window_seconds: int = Field(900, ge=1, description="Window over which failed logins count.")
+    refresh_grace_seconds: int = Field(
+        30,
+        ge=0,
+        description="A rotated refresh token reused within this many seconds returns the same successor.",
+    )
+    jwks_cooldown_seconds: int = Field(
+        300, ge=0, description="Least time between two JWKS refetches caused by an unknown key id."
+    )
+    ca_bundle: Path | None = Field(
+        None, description="CA bundle (PEM) for verifying outbound TLS; default: the system's trust store."
+    )
+    inbound_allowlist_enabled: bool = Field(
+        False, description="Refuse inbound REST calls from addresses outside the stored allowlist."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed.",
+    )
+    system_log_retention_days: int = Field(
+        30, ge=1, description="Days to keep system-log lines; older ones are purged."
+    )
+
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'connector.db'}"
@@ -47,6 +82,11 @@ class ConnectorSettings(BaseSettings):
         scheme = "https" if self.tls else "http"
         host = "localhost" if self.tls and self.host in ("127.0.0.1", "0.0.0.0") else self.host  # noqa: S104
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def outbound_verify(self) -> str | bool:
+        """What every outbound httpx client passes as ``verify=``: the CA bundle, else the system store."""
+        return str(self.ca_bundle) if self.ca_bundle else True
 
     @property
     def key_file(self) -> Path:

@@ -7,6 +7,7 @@ from typing import Any
 
 from m365bridge.cloud.context import CloudContext
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.demo.identity import provision_identity
 
 
 @dataclass
@@ -41,3 +42,4 @@ class DemoRecord:
 
 def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:
     """Fill both sides with demo data (idempotent: a restarted demo finds what it made before)."""
+    provision_identity(record, cloud)

@@ -1,0 +1,1 @@
+"""Entra-ID-compatible identity: tenants, app registrations, client-credentials tokens, discovery, JWKS."""

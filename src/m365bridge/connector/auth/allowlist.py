@@ -1,0 +1,42 @@
+"""The inbound REST allowlist: off by default; when on, only listed addresses or CIDRs may call."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.auth.addresses import in_networks, parse_networks
+from m365bridge.connector.auth.models import AllowlistEntry
+from m365bridge.shared.errors import Conflict, NotFound, UserError
+
+
+def entries(session: Session) -> Sequence[AllowlistEntry]:
+    return session.scalars(select(AllowlistEntry).order_by(AllowlistEntry.cidr)).all()
+
+
+def is_allowed(session: Session, address: str) -> bool:
+    return in_networks(address, parse_networks(e.cidr for e in entries(session)))
+
+
+def add(session: Session, cidr: str, description: str = "") -> AllowlistEntry:
+    try:
+        normalised = str(ipaddress.ip_network(cidr.strip(), strict=False))
+    except ValueError as exc:
+        raise UserError(f"{cidr!r} is not an IP address or CIDR (e.g. 52.149.152.32 or 10.0.0.0/8)") from exc
+    if session.scalars(select(AllowlistEntry).where(AllowlistEntry.cidr == normalised)).first():
+        raise Conflict(f"{normalised} is already on the allowlist")
+    entry = AllowlistEntry(cidr=normalised, description=description.strip())
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def remove(session: Session, entry_id: str) -> None:
+    entry = session.get(AllowlistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no allowlist entry {entry_id!r}")
+    session.delete(entry)
+    session.flush()

@@ -1,0 +1,184 @@
+"""The connector's own OAuth server (``/oauth_token.do``): password and refresh-token grants.
+
+Refresh tokens rotate. The rotation is claimed by one conditional UPDATE, so of two concurrent uses of one
+refresh token exactly one rotates it; the other, like any retry inside the grace window, receives the same
+successor. Reuse after the grace window means the token leaked: the whole family is revoked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.auth.models import OAuthClient, OAuthToken
+from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.users.models import User, new_sys_id
+from m365bridge.connector.users.service import can_sign_in
+from m365bridge.shared.errors import NotFound, UserError
+from m365bridge.shared.orm import utcnow
+from m365bridge.shared.passwords import hash_password, verify_password
+from m365bridge.shared.tokens import new_token, token_digest
+
+SCOPE = "useraccount"
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def as_response(self) -> dict[str, str | int]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "scope": SCOPE,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+        }
+
+
+class GrantRefused(Exception):
+    """The grant is refused; ``str(error)`` is a reason safe to log (never a credential)."""
+
+
+def create_client(
+    session: Session,
+    name: str,
+    *,
+    access_token_lifespan: int = 1800,
+    refresh_token_lifespan: int = 8_640_000,
+) -> tuple[OAuthClient, str]:
+    """A new OAuth API endpoint; returns it and the client secret, which is shown only this once."""
+    if not name.strip():
+        raise UserError("a name is required")
+    if access_token_lifespan < 60 or refresh_token_lifespan < access_token_lifespan:
+        raise UserError("lifespans: access at least 60 s, refresh at least as long as access")
+    secret = new_token(24)
+    client = OAuthClient(
+        name=name.strip(),
+        client_id=new_sys_id(),
+        client_secret_hash=hash_password(secret),
+        access_token_lifespan=access_token_lifespan,
+        refresh_token_lifespan=refresh_token_lifespan,
+    )
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def list_clients(session: Session) -> Sequence[OAuthClient]:
+    return session.scalars(select(OAuthClient).order_by(OAuthClient.name)).all()
+
+
+def get_client(session: Session, id_or_client_id: str) -> OAuthClient:
+    client = (
+        session.get(OAuthClient, id_or_client_id)
+        or session.scalars(select(OAuthClient).where(OAuthClient.client_id == id_or_client_id)).first()
+    )
+    if client is None:
+        raise NotFound(f"no OAuth API endpoint {id_or_client_id!r}")
+    return client
+
+
+def delete_client(session: Session, id_or_client_id: str) -> None:
+    session.delete(get_client(session, id_or_client_id))
+    session.flush()
+
+
+def authenticate_client(session: Session, client_id: str, client_secret: str) -> OAuthClient:
+    client = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
+    if client is None or not client.active or not verify_password(client.client_secret_hash, client_secret):
+        raise GrantRefused("unknown, inactive or wrong OAuth client credentials")
+    return client
+
+
+def _token(
+    kind: str, client: OAuthClient, user_id: str, family_id: str, now: dt.datetime
+) -> tuple[str, OAuthToken]:
+    plain = new_token()
+    lifespan = client.access_token_lifespan if kind == "access" else client.refresh_token_lifespan
+    row = OAuthToken(
+        token_digest=token_digest(plain),
+        kind=kind,
+        family_id=family_id,
+        client_id=client.id,
+        user_id=user_id,
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=lifespan),
+    )
+    return plain, row
+
+
+def issue(session: Session, client: OAuthClient, user: User, family_id: str | None = None) -> IssuedTokens:
+    """A new access and refresh token for ``user`` (a new family after a password grant)."""
+    now = utcnow()
+    family = family_id or new_sys_id()
+    access, access_row = _token("access", client, user.id, family, now)
+    refresh, refresh_row = _token("refresh", client, user.id, family, now)
+    session.add_all([access_row, refresh_row])
+    session.flush()
+    return IssuedTokens(access, refresh, client.access_token_lifespan)
+
+
+def refresh(
+    context: ConnectorContext, session: Session, client: OAuthClient, refresh_token: str
+) -> IssuedTokens:
+    """Rotate ``refresh_token``; the claim UPDATE is the transaction's first statement (see module doc)."""
+    now = utcnow()
+    digest = token_digest(refresh_token)
+    claimed = session.execute(
+        update(OAuthToken)
+        .where(
+            OAuthToken.token_digest == digest,
+            OAuthToken.kind == "refresh",
+            OAuthToken.client_id == client.id,
+            OAuthToken.rotated_at.is_(None),
+            OAuthToken.revoked_at.is_(None),
+            OAuthToken.expires_at > now,
+        )
+        .values(rotated_at=now)
+    )
+    row = session.scalars(select(OAuthToken).where(OAuthToken.token_digest == digest)).first()
+    if row is None or row.kind != "refresh" or row.client_id != client.id:
+        raise GrantRefused("unknown refresh token")
+    user = session.get(User, row.user_id)
+    if user is None or not can_sign_in(user):
+        raise GrantRefused("user inactive or locked")
+    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        tokens = issue(session, client, user, row.family_id)
+        row.successor_encrypted = context.secrets.encrypt(tokens.refresh_token)
+        return tokens
+    return _reuse(context, session, client, user, row, now)
+
+
+def _reuse(
+    context: ConnectorContext,
+    session: Session,
+    client: OAuthClient,
+    user: User,
+    row: OAuthToken,
+    now: dt.datetime,
+) -> IssuedTokens:
+    grace = dt.timedelta(seconds=context.settings.refresh_grace_seconds)
+    if row.revoked_at is not None or row.expires_at <= now:
+        raise GrantRefused("refresh token expired or revoked")
+    if row.rotated_at is not None and now - row.rotated_at <= grace and row.successor_encrypted:
+        successor = context.secrets.decrypt(row.successor_encrypted)
+        access, access_row = _token("access", client, user.id, row.family_id, now)
+        session.add(access_row)
+        return IssuedTokens(access, successor, client.access_token_lifespan)
+    revoke_family(session, row.family_id, now)
+    raise GrantRefused("rotated refresh token reused after the grace window; token family revoked")
+
+
+def revoke_family(session: Session, family_id: str, now: dt.datetime) -> None:
+    session.execute(
+        update(OAuthToken)
+        .where(OAuthToken.family_id == family_id, OAuthToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )

@@ -1,0 +1,89 @@
+"""Managing OIDC provider configurations and OIDC entities (which tokens the connector trusts)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.auth.models import OIDCEntity, OIDCProvider
+from m365bridge.shared.errors import Conflict, NotFound, UserError
+
+USER_FIELDS = ("user_name", "email")
+
+
+def create_provider(
+    session: Session,
+    name: str,
+    metadata_url: str,
+    *,
+    user_claim: str = "appid",
+    user_field: str = "user_name",
+    clock_skew: int = 300,
+    extra_issuer: str | None = None,
+) -> OIDCProvider:
+    if not name.strip():
+        raise UserError("a name is required")
+    if not metadata_url.startswith("https://"):
+        raise UserError("the metadata URL must be https (…/.well-known/openid-configuration)")
+    if user_field not in USER_FIELDS:
+        raise UserError(f"user field must be one of {', '.join(USER_FIELDS)}")
+    if not 0 <= clock_skew <= 3600:
+        raise UserError("clock skew must be between 0 and 3600 seconds")
+    if session.scalars(select(OIDCProvider).where(OIDCProvider.name == name.strip())).first():
+        raise Conflict(f"an OIDC provider named {name.strip()!r} exists; pick another name")
+    provider = OIDCProvider(
+        name=name.strip(),
+        metadata_url=metadata_url.strip(),
+        user_claim=user_claim.strip() or "appid",
+        user_field=user_field,
+        clock_skew=clock_skew,
+        extra_issuer=(extra_issuer or "").strip() or None,
+    )
+    session.add(provider)
+    session.flush()
+    return provider
+
+
+def create_entity(session: Session, name: str, client_id: str, provider_id: str) -> OIDCEntity:
+    if not client_id.strip():
+        raise UserError("the client id (the expected audience) is required")
+    provider = get_provider(session, provider_id)
+    entity = OIDCEntity(
+        name=name.strip() or client_id.strip(), client_id=client_id.strip(), provider=provider
+    )
+    session.add(entity)
+    session.flush()
+    return entity
+
+
+def providers(session: Session) -> Sequence[OIDCProvider]:
+    return session.scalars(select(OIDCProvider).order_by(OIDCProvider.name)).all()
+
+
+def get_provider(session: Session, provider_id: str) -> OIDCProvider:
+    provider = (
+        session.get(OIDCProvider, provider_id)
+        or session.scalars(select(OIDCProvider).where(OIDCProvider.name == provider_id)).first()
+    )
+    if provider is None:
+        raise NotFound(f"no OIDC provider {provider_id!r}")
+    return provider
+
+
+def entities(session: Session) -> Sequence[OIDCEntity]:
+    return session.scalars(select(OIDCEntity).order_by(OIDCEntity.name)).all()
+
+
+def delete_provider(session: Session, provider_id: str) -> None:
+    session.delete(get_provider(session, provider_id))
+    session.flush()
+
+
+def delete_entity(session: Session, entity_id: str) -> None:
+    entity = session.get(OIDCEntity, entity_id)
+    if entity is None:
+        raise NotFound(f"no OIDC entity {entity_id!r}")
+    session.delete(entity)
+    session.flush()

@@ -1,0 +1,40 @@
+"""Brute-force protection: too many failed logins per account or per address within a window → 429."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.auth.models import LoginFailure
+from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.shared.orm import utcnow
+
+
+def is_throttled(session: Session, settings: ConnectorSettings, account: str, address: str) -> bool:
+    since = utcnow() - dt.timedelta(seconds=settings.lockout_window_seconds)
+    by_account = session.scalar(
+        select(func.count()).where(LoginFailure.account == account.lower(), LoginFailure.at >= since)
+    )
+    by_address = session.scalar(
+        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    )
+    return (by_account or 0) >= settings.lockout_account_failures or (
+        by_address or 0
+    ) >= settings.lockout_address_failures
+
+
+def record_failure(session: Session, account: str, address: str) -> None:
+    session.add(LoginFailure(account=account.lower(), address=address, at=utcnow()))
+    session.flush()
+
+
+def clear_account(session: Session, account: str) -> None:
+    """A successful login forgets the account's failures (the address keeps its count)."""
+    session.execute(delete(LoginFailure).where(LoginFailure.account == account.lower()))
+
+
+def purge(session: Session, settings: ConnectorSettings) -> None:
+    since = utcnow() - dt.timedelta(seconds=settings.lockout_window_seconds)
+    session.execute(delete(LoginFailure).where(LoginFailure.at < since))

@@ -1,0 +1,122 @@
+"""User management: creating users, passwords, roles, locking. Services never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.users import repository
+from m365bridge.connector.users.models import User, UserRole
+from m365bridge.connector.users.roles import ALL_ROLES
+from m365bridge.shared.errors import Conflict, NotFound, UserError
+from m365bridge.shared.passwords import hash_password, needs_rehash, verify_password
+
+MIN_PASSWORD_LENGTH = 8
+# Verifying against this keeps the time of "no such user" close to "wrong password".
+_DUMMY_HASH = hash_password("m365bridge-timing-equaliser")
+
+
+@dataclass
+class UserChanges:
+    """Fields an administrator may change; ``None`` leaves a field as it is."""
+
+    name: str | None = None
+    email: str | None = None
+    active: bool | None = None
+    locked: bool | None = None
+    web_service_access_only: bool | None = None
+    m365_admin_email: str | None = None
+
+
+def check_role(role: str) -> str:
+    if role not in ALL_ROLES:
+        raise UserError(f"unknown role {role!r}; known roles: {', '.join(ALL_ROLES)}")
+    return role
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password is too short; use at least {MIN_PASSWORD_LENGTH} characters")
+    return password
+
+
+def get_user(session: Session, user_id: str) -> User:
+    user = repository.by_id(session, user_id) or repository.by_user_name(session, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id!r}; list users to see the existing User IDs")
+    return user
+
+
+def create_user(
+    session: Session,
+    user_name: str,
+    *,
+    password: str | None = None,
+    name: str = "",
+    email: str = "",
+    roles: Iterable[str] = (),
+    web_service_access_only: bool = False,
+) -> User:
+    user_name = user_name.strip()
+    if not user_name:
+        raise UserError("a User ID is required")
+    wanted_roles = sorted({check_role(r) for r in roles})
+    if repository.by_user_name(session, user_name) is not None:
+        raise Conflict(f"a user with User ID {user_name!r} already exists; pick another User ID")
+    user = User(
+        user_name=user_name,
+        name=name.strip(),
+        email=email.strip(),
+        password_hash=hash_password(check_password(password)) if password else None,
+        web_service_access_only=web_service_access_only,
+        role_grants=[UserRole(role=r) for r in wanted_roles],
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def update_user(session: Session, user: User, changes: UserChanges) -> User:
+    for field in ("name", "email", "active", "locked", "web_service_access_only"):
+        value = getattr(changes, field)
+        if value is not None:
+            setattr(user, field, value.strip() if isinstance(value, str) else value)
+    if changes.m365_admin_email is not None:
+        user.m365_admin_email = changes.m365_admin_email.strip() or None
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(check_password(password))
+    session.flush()
+
+
+def grant(session: Session, user: User, role: str) -> None:
+    if check_role(role) not in user.roles:
+        user.role_grants.append(UserRole(role=role))
+        session.flush()
+
+
+def revoke(session: Session, user: User, role: str) -> None:
+    user.role_grants = [g for g in user.role_grants if g.role != check_role(role)]
+    session.flush()
+
+
+def verify_credentials(session: Session, user_name: str, password: str) -> User | None:
+    """The user when the password matches, else ``None`` (state checks are the caller's)."""
+    user = repository.by_user_name(session, user_name)
+    if user is None or user.password_hash is None:
+        verify_password(_DUMMY_HASH, password)
+        return None
+    if not verify_password(user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def can_sign_in(user: User) -> bool:
+    return user.active and not user.locked

@@ -1,0 +1,1 @@
+"""The connector's web layer: templates, the base layout, the stylesheet."""

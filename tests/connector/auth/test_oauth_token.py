@@ -1,0 +1,148 @@
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from sqlalchemy import func, select, update
+
+from m365bridge.connector.app import create_app
+from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.models import OAuthToken
+from m365bridge.connector.logs import system_log
+from m365bridge.shared.db import transaction
+from m365bridge.shared.orm import utcnow
+from m365bridge.shared.serving import serving
+from tests.connector.auth.helpers import API, PASSWORD, make_user
+
+DENIED = {"error_description": "access_denied", "error": "server_error"}
+
+
+def make_client(context):
+    with transaction(context.sessions) as session:
+        client, secret = oauth_server.create_client(session, "Microsoft 365 support")
+        return client.client_id, secret
+
+
+def password_grant(http, client_id, secret, username="integration", password=PASSWORD):
+    return http.post(
+        "/oauth_token.do",
+        data={
+            "grant_type": "password",
+            "client_id": client_id,
+            "client_secret": secret,
+            "username": username,
+            "password": password,
+        },
+    )
+
+
+def refresh_grant(http, client_id, secret, refresh_token):
+    return http.post(
+        "/oauth_token.do",
+        data={
+            "grant_type": "refresh_token",
+            "client_id": client_id,
+            "client_secret": secret,
+            "refresh_token": refresh_token,
+        },
+    )
+
+
+def setup_integration(context):
+    make_user(context, "integration", ["incident_manager"], web_service_access_only=True)
+    return make_client(context)
+
+
+def test_password_grant_answers_like_servicenow_and_the_token_works(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+
+    response = password_grant(connector_client, client_id, secret)
+
+    body = response.json()
+    assert response.status_code == 200
+    assert set(body) == {"access_token", "refresh_token", "scope", "token_type", "expires_in"}
+    assert (body["scope"], body["token_type"], body["expires_in"]) == ("useraccount", "Bearer", 1800)
+    whoami = connector_client.get(
+        f"{API}/whoami", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert whoami.json()["result"] == {
+        "user_id": whoami.json()["result"]["user_id"],
+        "user_name": "integration",
+        "roles": ["incident_manager"],
+        "method": "bearer",
+    }
+
+
+def test_wrong_client_secret_or_password_is_servicenow_access_denied(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+
+    wrong_secret = password_grant(connector_client, client_id, "not-the-secret")
+    wrong_password = password_grant(connector_client, client_id, secret, password="nope")
+
+    assert (wrong_secret.status_code, wrong_secret.json()) == (401, DENIED)
+    assert (wrong_password.status_code, wrong_password.json()) == (401, DENIED)
+
+
+def test_refresh_rotates_and_the_old_token_within_grace_returns_the_same_successor(
+    connector_context, connector_client
+):
+    client_id, secret = setup_integration(connector_context)
+    first = password_grant(connector_client, client_id, secret).json()
+
+    rotated = refresh_grant(connector_client, client_id, secret, first["refresh_token"]).json()
+    retried = refresh_grant(connector_client, client_id, secret, first["refresh_token"]).json()
+
+    assert rotated["refresh_token"] != first["refresh_token"]
+    assert retried["refresh_token"] == rotated["refresh_token"]
+    assert refresh_grant(connector_client, client_id, secret, rotated["refresh_token"]).status_code == 200
+
+
+def test_reuse_after_grace_revokes_the_whole_family(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+    first = password_grant(connector_client, client_id, secret).json()
+    rotated = refresh_grant(connector_client, client_id, secret, first["refresh_token"]).json()
+    with transaction(connector_context.sessions) as session:
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.rotated_at.is_not(None))
+            .values(rotated_at=utcnow() - dt.timedelta(seconds=60))
+        )
+
+    reuse = refresh_grant(connector_client, client_id, secret, first["refresh_token"])
+
+    assert (reuse.status_code, reuse.json()) == (401, DENIED)
+    assert refresh_grant(connector_client, client_id, secret, rotated["refresh_token"]).status_code == 401
+    bearer = {"Authorization": f"Bearer {rotated['access_token']}"}
+    assert connector_client.get(f"{API}/whoami", headers=bearer).status_code == 401
+    with transaction(connector_context.sessions) as session:
+        messages = [line.message for line in system_log.search(session)]
+    assert any("family revoked" in m for m in messages)
+
+
+def test_concurrent_refreshes_of_one_token_rotate_it_once(connector_context):
+    client_id, secret = setup_integration(connector_context)
+    app = create_app(context=connector_context)
+    with serving(app) as server, httpx.Client(base_url=server.url) as http:
+        first = password_grant(http, client_id, secret).json()
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            answers = list(
+                pool.map(lambda _: refresh_grant(http, client_id, secret, first["refresh_token"]), range(6))
+            )
+
+    assert all(a.status_code == 200 for a in answers)
+    assert len({a.json()["refresh_token"] for a in answers}) == 1
+    with transaction(connector_context.sessions) as session:
+        refresh_tokens = session.scalar(select(func.count()).where(OAuthToken.kind == "refresh"))
+    assert refresh_tokens == 2
+
+
+def test_unsupported_grant_and_json_bodies_are_refused(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+
+    grant = connector_client.post(
+        "/oauth_token.do",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    as_json = connector_client.post("/oauth_token.do", json={"grant_type": "password"})
+
+    assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
