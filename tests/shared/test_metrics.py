@@ -82,3 +82,22 @@ def test_each_instance_has_its_own_registry():
     second.counter("jobs", "Jobs run.")
     assert scrape(TestClient(make_app(first)))[("t_jobs_total", ())] == 1
     assert scrape(TestClient(make_app(second)))[("t_jobs_total", ())] == 0
+
+
+def test_routes_of_a_mounted_app_are_labelled_with_the_mount_path():
+    inner = FastAPI()
+
+    @inner.get("/issues/{issue_id}")
+    def issue(issue_id: str) -> dict[str, str]:
+        return {"id": issue_id}
+
+    app = make_app(Metrics("t"))
+    app.mount("/graph", inner)
+    client = TestClient(app)
+    client.get("/graph/issues/EX1")
+    client.get("/graph/elsewhere")
+    samples = scrape(client)
+    labels = (("method", "GET"), ("route", "/graph/issues/{issue_id}"), ("status", "200"))
+    assert samples[("t_http_requests_total", labels)] == 1
+    labels = (("method", "GET"), ("route", "/graph/<unmatched>"), ("status", "404"))
+    assert samples[("t_http_requests_total", labels)] == 1

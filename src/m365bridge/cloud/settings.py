@@ -35,7 +35,22 @@ class CloudSettings(BaseSettings):
         None,
         description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
     )
+    solutions_public_rate_limit: int = Field(
+        30, description="Recommended-solutions searches per minute per client address without a token."
+    )
+    solutions_tenant_rate_limit: int = Field(
+        600, description="Recommended-solutions searches per minute per tenant with an outbound-app token."
+    )
 
+    graph_throttle_per_minute: int = Field(
+        240, description="Graph requests one app may make for one tenant in any 60 seconds (then 429)."
+    )
+    graph_throttle_per_hour: int = Field(
+        800, description="Graph requests one app may make for one tenant in any hour (then 429)."
+    )
+    graph_max_page_size: int = Field(
+        1000, description="Largest Graph page a client may ask for with Prefer: odata.maxpagesize."
+    )
     identity_v1_issuer: str = Field(
         "https://sts.windows.net/{tid}/",
         description="Issuer of v1 access tokens; {tid} is the tenant id, {base_url} this cloud's base URL.",

@@ -13,7 +13,11 @@ from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.incidents import endpoints as incident_endpoints
+from m365bridge.connector.incidents import pages as incident_pages
+from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
@@ -38,4 +42,8 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
     app.include_router(token_endpoint.router)
+    app.include_router(users_endpoints.router)
+    app.include_router(logs_pages.router)
+    app.include_router(incident_endpoints.router)
+    app.include_router(incident_pages.router)
     return app

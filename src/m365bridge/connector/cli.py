@@ -7,13 +7,21 @@ from typing import Any
 
 import typer
 
+from m365bridge.connector.auth import cli as auth_cli
 from m365bridge.connector.context import MIGRATIONS
+from m365bridge.connector.incidents.cli import app as incidents_app
+from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.users import cli as users_cli
 from m365bridge.shared import migrate
 
 app = typer.Typer(help="The connector.", no_args_is_help=True)
 db_app = typer.Typer(help="The connector's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(users_cli.app, name="users")
+app.add_typer(auth_cli.app, name="oauth-clients")
+app.add_typer(logs_cli.app, name="logs")
+app.add_typer(incidents_app, name="incidents")
 
 
 def settings_for(data_dir: Path | None) -> ConnectorSettings:

@@ -2,6 +2,7 @@
 
 from m365bridge.connector.auth import models as auth_models  # noqa: F401
 from m365bridge.connector.db import Base
+from m365bridge.connector.incidents import models as incidents_models  # noqa: F401
 from m365bridge.connector.logs import models as logs_models  # noqa: F401
 from m365bridge.connector.users import models as users_models  # noqa: F401
 

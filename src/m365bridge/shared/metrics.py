@@ -121,10 +121,19 @@ class RequestMetricsMiddleware:
         try:
             await self.app(scope, receive, send_with_status)
         finally:
-            route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
+            route = _route_template(scope)
             method = scope["method"]
             self.metrics.requests.labels(method=method, route=route, status=str(status)).inc()
             self.metrics.latency.labels(method=method, route=route).observe(time.perf_counter() - started)
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template, prefixed inside a mounted app (``/graph``) with the mount's path."""
+    template = getattr(scope.get("route"), "path", None)
+    prefix = scope.get("root_path", "")
+    if template is None:
+        return f"{prefix}/{UNMATCHED_ROUTE}" if prefix else UNMATCHED_ROUTE
+    return f"{prefix}{template}"
 
 
 def install_metrics(app: FastAPI, metrics: Metrics, *, token: str | None) -> None:

@@ -113,7 +113,7 @@ def list_apps(session: Session, tenant_id: str) -> Sequence[AppRegistration]:
 def _new_secret_value() -> str:
     """40 characters like Entra's (``xxx8Q~…``); the first three are the hint shown in listings."""
     body = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(37))
-    return f"{body[:3]}8Q~{body[3:34]}"
+    return f"{body[:3]}8Q~{body[3:]}"
 
 
 def add_client_secret(

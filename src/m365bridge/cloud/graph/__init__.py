@@ -1,0 +1,1 @@
+"""Microsoft Graph v1.0 service communications: service health, issues and Message Center posts."""
