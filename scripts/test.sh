@@ -22,7 +22,7 @@ run_pass() {
   local name=$1 status=0
   shift
   echo "== pytest, $name pass"
-  pytest -n "${PYTEST_WORKERS:-2}" "$@" || status=$?
+  pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup "$@" || status=$?
   if [ "$status" -eq 5 ]; then
     echo "pytest ($name pass) collected no tests" >&2
     status=1
