@@ -16,11 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from m365bridge.cloud.app import create_app as create_cloud_app
+from m365bridge.cloud.context import MIGRATIONS as CLOUD_MIGRATIONS
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
+from m365bridge.connector.context import MIGRATIONS as CONNECTOR_MIGRATIONS
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.shared import migrate
 from m365bridge.shared.tls import ServerCertificate, ensure_server_certificate
 from tests.support.postgres import POSTGRES_URL_ENV, DatabaseFactory
 
@@ -59,7 +62,13 @@ def database_factory() -> Iterator[DatabaseFactory | None]:
     if admin_url is None:
         yield None
         return
-    factory = DatabaseFactory(admin_url)
+    factory = DatabaseFactory(
+        admin_url,
+        prepare={
+            "cloud": lambda url: migrate.upgrade(CLOUD_MIGRATIONS, url),
+            "connector": lambda url: migrate.upgrade(CONNECTOR_MIGRATIONS, url),
+        },
+    )
     yield factory
     factory.close()
 
@@ -68,25 +77,26 @@ def database_factory() -> Iterator[DatabaseFactory | None]:
 def new_database_url(
     database_factory: DatabaseFactory | None,
 ) -> Iterator[Callable[[str], str | None]]:
-    """``new_database_url(label)``: a fresh empty database for one settings object.
+    """``new_database_url(label)``: a fresh database for one settings object.
 
-    Returns None on SQLite (settings then default to a file in their own data_dir) and a new PostgreSQL
-    database, dropped after the test, in the PostgreSQL pass. Tests that build their own settings use it:
-    ``CloudSettings(data_dir=tmp_path / "a", database_url=new_database_url("cloud"))``.
+    Returns None on SQLite (settings then default to a file in their own data_dir) and, in the PostgreSQL
+    pass, a database used by this test alone: already migrated (and empty) for the labels ``cloud`` and
+    ``connector``, without tables for any other label (see tests/support/postgres.py). Tests that build
+    their own settings use it: ``CloudSettings(data_dir=…, database_url=new_database_url("cloud"))``.
     """
     created: list[str] = []
 
     def make(label: str) -> str | None:
         if database_factory is None:
             return None
-        url = database_factory.create(label)
+        url = database_factory.acquire(label)
         created.append(url)
         return url
 
     yield make
     for url in created:
         assert database_factory is not None
-        database_factory.drop(url)
+        database_factory.release(url)
 
 
 @pytest.fixture(scope="session")

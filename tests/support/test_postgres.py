@@ -8,21 +8,44 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.postgres
-def test_each_settings_fixture_gets_its_own_postgres_database(cloud_context, connector_context):
-    names = []
-    for context in (cloud_context, connector_context):
-        assert context.engine.dialect.name == "postgresql"
-        with context.engine.connect() as conn:
-            names.append(conn.execute(text("SELECT current_database()")).scalar())
-    assert names[0].startswith("t_cloud_")
-    assert names[1].startswith("t_connector_")
+def database_of(context) -> str:
+    with context.engine.connect() as conn:
+        return conn.execute(text("SELECT current_database()")).scalar()
 
 
 @pytest.mark.postgres
-def test_databases_are_dropped_after_the_test(database_factory):
-    url = database_factory.create("probe")
-    database_factory.drop(url)
+def test_each_settings_fixture_gets_its_own_migrated_postgres_database(cloud_context, connector_context):
+    assert cloud_context.engine.dialect.name == "postgresql"
+    assert database_of(cloud_context).startswith("t_cloud_")
+    assert database_of(connector_context).startswith("t_connector_")
+    with cloud_context.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+
+
+@pytest.mark.postgres
+def test_a_released_database_comes_back_empty_but_migrated(database_factory):
+    url = database_factory.acquire("cloud")
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TEMP TABLE probe (x int)")  # temporary: leaves the table set unchanged
+        tables = [row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname='public'")]
+        data_table = next(name for name in tables if name != "alembic_version")
+        conn.execute(f'DELETE FROM "{data_table}"')
+    database_factory.release(url)
+    again = database_factory.acquire("cloud")
+    try:
+        with psycopg.connect(again) as conn:
+            assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+            assert conn.execute(f'SELECT count(*) FROM "{data_table}"').fetchone() == (0,)
+    finally:
+        database_factory.release(again)
+
+
+@pytest.mark.postgres
+def test_a_database_whose_tables_changed_is_dropped_not_reused(database_factory):
+    url = database_factory.acquire("cloud")
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE stray (x int)")
+    database_factory.release(url)
     with psycopg.connect(database_factory.admin_url) as conn:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.rsplit("/", 1)[1],))
         assert found.fetchone() is None
