@@ -124,7 +124,12 @@ def cloud_client(cloud_context: CloudContext) -> Iterator[TestClient]:
 
 @pytest.fixture
 def connector_settings(tmp_path: Path, new_database_url: Callable[[str], str | None]) -> ConnectorSettings:
-    return ConnectorSettings(data_dir=tmp_path / "connector", database_url=new_database_url("connector"))
+    # No background purge in tests; tests that need it call the runner's run_once.
+    return ConnectorSettings(
+        data_dir=tmp_path / "connector",
+        database_url=new_database_url("connector"),
+        housekeeping_interval_seconds=0,
+    )
 
 
 @pytest.fixture

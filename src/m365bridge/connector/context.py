@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,3 +61,14 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def cli_context(data_dir: Path | None) -> Iterator[ConnectorContext]:
+    """A context for one CLI command (migrated database, keys), closed when the command ends."""
+    settings = ConnectorSettings(data_dir=data_dir) if data_dir else ConnectorSettings()
+    context = ConnectorContext.build(settings)
+    try:
+        yield context
+    finally:
+        context.close()

@@ -1,4 +1,4 @@
-"""``m365bridge connector logs …``: read and purge the system log."""
+"""``m365bridge connector logs …``: read and purge the system log and the outbound HTTP log."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from pathlib import Path
 import typer
 
 from m365bridge.connector.logs import system_log
+from m365bridge.connector.logs.http_log_cli import http
 from m365bridge.connector.users.cli import DataDir, open_context
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 
 app = typer.Typer(help="The connector's logs.", no_args_is_help=True)
+app.command("http")(http)
 
 
 def parse_since(value: str | None) -> dt.datetime | None:

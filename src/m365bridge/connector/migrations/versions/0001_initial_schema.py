@@ -96,6 +96,21 @@ def upgrade() -> None:
         sa.UniqueConstraint("client_id", name=op.f("uq_oauth_client_client_id")),
     )
     op.create_table(
+        "oauth_entity",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("client_id", sa.String(length=200), nullable=False),
+        sa.Column("client_secret", sa.Text(), nullable=False),
+        sa.Column("grant_type", sa.String(length=40), nullable=False),
+        sa.Column("token_url", sa.String(length=500), nullable=False),
+        sa.Column("redirect_url", sa.String(length=500), nullable=True),
+        sa.Column("extra_params", sa.JSON(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_entity")),
+        sa.UniqueConstraint("name", name=op.f("uq_oauth_entity_name")),
+    )
+    op.create_table(
         "oidc_provider",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=255), nullable=False),
@@ -108,6 +123,104 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_oidc_provider")),
         sa.UniqueConstraint("name", name=op.f("uq_oidc_provider_name")),
     )
+    op.create_table(
+        "outbound_http_log",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("source", sa.String(length=100), nullable=False),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("url", sa.Text(), nullable=False),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbound_http_log")),
+    )
+    with op.batch_alter_table("outbound_http_log", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbound_http_log_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbound_http_log_host"), ["host"], unique=False)
+        batch_op.create_index(batch_op.f("ix_outbound_http_log_source"), ["source"], unique=False)
+
+    op.create_table(
+        "service_health_issue",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("impact_description", sa.Text(), nullable=False),
+        sa.Column("classification", sa.String(length=40), nullable=False),
+        sa.Column("status", sa.String(length=60), nullable=False),
+        sa.Column("origin", sa.String(length=40), nullable=False),
+        sa.Column("service", sa.String(length=200), nullable=False),
+        sa.Column("feature", sa.String(length=200), nullable=False),
+        sa.Column("feature_group", sa.String(length=200), nullable=False),
+        sa.Column("is_resolved", sa.Boolean(), nullable=False),
+        sa.Column("start_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("end_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_modified_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("posts", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_health_issue")),
+    )
+    with op.batch_alter_table("service_health_issue", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_service_health_issue_is_resolved"), ["is_resolved"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_service_health_issue_last_modified_at"), ["last_modified_at"], unique=False
+        )
+
+    op.create_table(
+        "service_health_sync_lease",
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("holder", sa.String(length=64), nullable=True),
+        sa.Column("expires_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_service_health_sync_lease")),
+    )
+    op.create_table(
+        "service_health_sync_run",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("started_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("full", sa.Boolean(), nullable=False),
+        sa.Column("requests", sa.Integer(), nullable=False),
+        sa.Column("refused", sa.Integer(), nullable=False),
+        sa.Column("issues", sa.Integer(), nullable=False),
+        sa.Column("messages", sa.Integer(), nullable=False),
+        sa.Column("removed", sa.Integer(), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_health_sync_run")),
+    )
+    with op.batch_alter_table("service_health_sync_run", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_service_health_sync_run_started_at"), ["started_at"], unique=False
+        )
+
+    op.create_table(
+        "service_health_sync_state",
+        sa.Column("collection", sa.String(length=40), nullable=False),
+        sa.Column("watermark", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_full_sync_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("collection", name=op.f("pk_service_health_sync_state")),
+    )
+    op.create_table(
+        "service_message",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("severity", sa.String(length=40), nullable=False),
+        sa.Column("services", sa.JSON(), nullable=False),
+        sa.Column("tags", sa.JSON(), nullable=False),
+        sa.Column("is_major_change", sa.Boolean(), nullable=False),
+        sa.Column("body_html", sa.Text(), nullable=False),
+        sa.Column("start_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("end_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("action_required_by", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_modified_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_service_message")),
+    )
+    with op.batch_alter_table("service_message", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_service_message_last_modified_at"), ["last_modified_at"], unique=False
+        )
+
     op.create_table(
         "sys_journal_field",
         sa.Column("sys_id", sa.String(length=32), nullable=False),
@@ -160,6 +273,86 @@ def upgrade() -> None:
     with op.batch_alter_table("syslog", schema=None) as batch_op:
         batch_op.create_index("ix_syslog_created_at", ["created_at"], unique=False)
         batch_op.create_index("ix_syslog_source", ["source"], unique=False)
+
+    op.create_table(
+        "x_mioms_m365_assis_case",
+        sa.Column("sys_id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("resolved", sa.Boolean(), nullable=False),
+        sa.Column("contact_name", sa.String(length=200), nullable=False),
+        sa.Column("contact_email", sa.String(length=320), nullable=False),
+        sa.Column("contact_phone", sa.String(length=60), nullable=False),
+        sa.Column("preferred_contact_method", sa.String(length=10), nullable=False),
+        sa.Column("admin_email", sa.String(length=320), nullable=False),
+        sa.Column("test_environment", sa.Boolean(), nullable=False),
+        sa.Column("opened_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_sequence", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("sys_id", name=op.f("pk_x_mioms_m365_assis_case")),
+        sa.UniqueConstraint("case_id", name=op.f("uq_x_mioms_m365_assis_case_case_id")),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_case", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_case_incident_sys_id"), ["incident_sys_id"], unique=False
+        )
+
+    op.create_table(
+        "x_mioms_m365_assis_case_event",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column("received_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_case_event")),
+        sa.UniqueConstraint("case_id", "sequence", name=op.f("uq_x_mioms_m365_assis_case_event_case_id")),
+    )
+    op.create_table(
+        "x_mioms_m365_assis_setup",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mode", sa.String(length=20), nullable=True),
+        sa.Column("next_step", sa.Integer(), nullable=False),
+        sa.Column("oauth_entity_read_allowed", sa.Boolean(), nullable=False),
+        sa.Column("outbound_entity_id", sa.String(length=32), nullable=True),
+        sa.Column("external_oidc", sa.Boolean(), nullable=False),
+        sa.Column("inbound_oauth_client_id", sa.String(length=32), nullable=True),
+        sa.Column("oidc_entity_id", sa.String(length=32), nullable=True),
+        sa.Column("integration_user_id", sa.String(length=32), nullable=True),
+        sa.Column("repository_id", sa.String(length=100), nullable=True),
+        sa.Column("sso", sa.Boolean(), nullable=False),
+        sa.Column("admin_email", sa.String(length=255), nullable=False),
+        sa.Column("test_environment", sa.Boolean(), nullable=False),
+        sa.Column("tenant_domain", sa.String(length=255), nullable=False),
+        sa.Column("feedback_prompts", sa.Boolean(), nullable=False),
+        sa.Column("graph_url", sa.String(length=500), nullable=False),
+        sa.Column("support_url", sa.String(length=500), nullable=False),
+        sa.Column("test_passed", sa.Boolean(), nullable=False),
+        sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_setup")),
+    )
+    op.create_table(
+        "oauth_entity_profile",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("entity_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=150), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["entity_id"],
+            ["oauth_entity.id"],
+            name=op.f("fk_oauth_entity_profile_entity_id_oauth_entity"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_entity_profile")),
+        sa.UniqueConstraint("name", name=op.f("uq_oauth_entity_profile_name")),
+    )
+    with op.batch_alter_table("oauth_entity_profile", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_oauth_entity_profile_entity_id"), ["entity_id"], unique=False)
 
     op.create_table(
         "oauth_token",
@@ -235,11 +428,39 @@ def upgrade() -> None:
     with op.batch_alter_table("ui_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ui_session_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "x_mioms_m365_assis_case_message",
+        sa.Column("sys_id", sa.String(length=32), nullable=False),
+        sa.Column("case_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("author_kind", sa.String(length=20), nullable=False),
+        sa.Column("author", sa.String(length=320), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("client_message_id", sa.String(length=200), nullable=True),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_sys_id"],
+            ["x_mioms_m365_assis_case.sys_id"],
+            name=op.f("fk_x_mioms_m365_assis_case_message_case_sys_id_x_mioms_m365_assis_case"),
+        ),
+        sa.PrimaryKeyConstraint("sys_id", name=op.f("pk_x_mioms_m365_assis_case_message")),
+        sa.UniqueConstraint(
+            "case_sys_id", "client_message_id", name=op.f("uq_x_mioms_m365_assis_case_message_case_sys_id")
+        ),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_case_message", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_case_message_case_sys_id"), ["case_sys_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("x_mioms_m365_assis_case_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_case_message_case_sys_id"))
+
+    op.drop_table("x_mioms_m365_assis_case_message")
     with op.batch_alter_table("ui_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ui_session_user_id"))
 
@@ -253,6 +474,16 @@ def downgrade() -> None:
         batch_op.drop_index("ix_oauth_token_family_id")
 
     op.drop_table("oauth_token")
+    with op.batch_alter_table("oauth_entity_profile", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_oauth_entity_profile_entity_id"))
+
+    op.drop_table("oauth_entity_profile")
+    op.drop_table("x_mioms_m365_assis_setup")
+    op.drop_table("x_mioms_m365_assis_case_event")
+    with op.batch_alter_table("x_mioms_m365_assis_case", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_case_incident_sys_id"))
+
+    op.drop_table("x_mioms_m365_assis_case")
     with op.batch_alter_table("syslog", schema=None) as batch_op:
         batch_op.drop_index("ix_syslog_source")
         batch_op.drop_index("ix_syslog_created_at")
@@ -264,7 +495,29 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sys_journal_field_record")
 
     op.drop_table("sys_journal_field")
+    with op.batch_alter_table("service_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_message_last_modified_at"))
+
+    op.drop_table("service_message")
+    op.drop_table("service_health_sync_state")
+    with op.batch_alter_table("service_health_sync_run", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_health_sync_run_started_at"))
+
+    op.drop_table("service_health_sync_run")
+    op.drop_table("service_health_sync_lease")
+    with op.batch_alter_table("service_health_issue", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_service_health_issue_last_modified_at"))
+        batch_op.drop_index(batch_op.f("ix_service_health_issue_is_resolved"))
+
+    op.drop_table("service_health_issue")
+    with op.batch_alter_table("outbound_http_log", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbound_http_log_source"))
+        batch_op.drop_index(batch_op.f("ix_outbound_http_log_host"))
+        batch_op.drop_index(batch_op.f("ix_outbound_http_log_created_at"))
+
+    op.drop_table("outbound_http_log")
     op.drop_table("oidc_provider")
+    op.drop_table("oauth_entity")
     op.drop_table("oauth_client")
     with op.batch_alter_table("login_failure", schema=None) as batch_op:
         batch_op.drop_index("ix_login_failure_address")

@@ -1,0 +1,55 @@
+"""Key rotation: a new key encrypts, every stored secret is re-encrypted in one transaction, old keys go.
+
+The order makes a crash at any point recoverable: the key file gets the new key *in front of* the old ones
+before any row changes (so rows in either state decrypt), and the old keys are dropped only after the
+transaction that re-encrypted every marked column has committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.keys.columns import encrypted_columns
+from m365bridge.connector.models import Base
+from m365bridge.shared.db import transaction
+from m365bridge.shared.errors import UserError
+from m365bridge.shared.secretbox import SecretBox, new_key, write_keys
+
+
+@dataclass(frozen=True)
+class RotationReport:
+    columns: int
+    values: int
+
+
+def rotate_key(context: ConnectorContext) -> RotationReport:
+    if context.settings.encryption_keys:
+        raise UserError(
+            "The encryption keys come from the M365BRIDGE_CONNECTOR_ENCRYPTION_KEYS setting, which "
+            f"rotate-key cannot rewrite. Copy them into {context.settings.key_file} (one a line, newest "
+            "first, mode 0600), unset the setting, then run rotate-key again."
+        )
+    key_file = context.settings.key_file
+    old_keys = context.secrets.keys
+    fresh = new_key()
+    write_keys(key_file, [fresh, *old_keys])
+    box = SecretBox([fresh, *old_keys])
+
+    columns = encrypted_columns(Base.metadata)
+    values = 0
+    with transaction(context.sessions) as session:
+        for table, column in columns:
+            primary_key = list(table.primary_key.columns)
+            rows = session.execute(select(*primary_key, column).where(column.is_not(None))).all()
+            for row in rows:
+                *ids, token = row
+                condition = [key == value for key, value in zip(primary_key, ids, strict=True)]
+                session.execute(update(table).where(*condition).values({column.name: box.rotate(token)}))
+                values += 1
+
+    write_keys(key_file, [fresh])
+    context.secrets = SecretBox([fresh])
+    return RotationReport(columns=len(columns), values=values)
