@@ -26,6 +26,7 @@ from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
 from m365bridge.shared.db import transaction
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -50,6 +51,8 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.state.context = context
     install_error_handlers(app)
     install_health(app, context.engine)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     mount_static(app)
     app.include_router(directory_pages)
     app.include_router(integration_api)

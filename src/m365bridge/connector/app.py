@@ -34,6 +34,7 @@ from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.web.templating import install_web
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -54,6 +55,8 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_api_error_handlers(app)
     install_web(app)
     install_health(app, context.engine)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
     app.include_router(oidc_endpoints.router)
