@@ -23,6 +23,7 @@ from m365bridge.cloud.integration.pages import router as integration_pages
 from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -50,6 +51,8 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
     app.include_router(console_pages)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(graph_admin.router)
     app.mount("/graph", create_graph_app(context))
     app.include_router(knowledge_router)

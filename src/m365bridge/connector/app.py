@@ -22,6 +22,7 @@ from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.web.templating import install_web
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -39,6 +40,8 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_api_error_handlers(app)
     install_web(app)
     install_health(app, context.engine)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
     app.include_router(token_endpoint.router)

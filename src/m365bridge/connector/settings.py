@@ -6,7 +6,7 @@ import ssl
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +31,10 @@ class ConnectorSettings(BaseSettings):
     encryption_keys: list[str] = Field(
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
     )
 
     session_idle_minutes: int = Field(
