@@ -51,9 +51,9 @@ def provision_connector_setup(record: DemoRecord, cloud: CloudContext, connector
         for name, roles in PEOPLE.items():
             record.users[name] = _person(session, name, roles)
         _outbound_entity(session, connector, record)
-        inbound = _inbound(session, mode, record)
-    _cloud_settings(cloud, connector, mode, record, inbound)
-    outcome = run_setup(connector, mode, _setup_file(mode, record, inbound))
+        inbound = connector_registrations(session, mode, record)
+    cloud_settings(cloud, connector, mode, record, inbound)
+    outcome = run_setup(connector, mode, setup_file(mode, record, inbound))
     record.extra["endpoint"] = endpoint(connector)
     record.extra["setup"] = {
         "confirmed": outcome.confirmed,
@@ -100,7 +100,7 @@ def _outbound_entity(session: Session, connector: ConnectorContext, record: Demo
         )
 
 
-def _inbound(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]:
+def connector_registrations(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]:
     """Basic: an OAuth client and the integration user; AAD: the OIDC provider and entity."""
     if mode is Mode.BASIC:
         for client in oauth_server.list_clients(session):
@@ -134,7 +134,7 @@ def _inbound(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]
     return {}
 
 
-def _cloud_settings(
+def cloud_settings(
     cloud: CloudContext, connector: ConnectorContext, mode: Mode, record: DemoRecord, inbound: dict[str, str]
 ) -> None:
     """What the tenant's admin enters on the cloud side's Support integration page."""
@@ -173,7 +173,7 @@ def _cloud_settings(
             integration.add_repository(session, tenant, data, cloud.secrets)
 
 
-def _setup_file(mode: Mode, record: DemoRecord, inbound: dict[str, str]) -> dict[str, Any]:
+def setup_file(mode: Mode, record: DemoRecord, inbound: dict[str, str]) -> dict[str, Any]:
     """The setup file an admin would write for ``connector setup --config``."""
     return {
         "mode": mode.value,
