@@ -7,6 +7,7 @@ admin would, from the setup file this module writes in memory.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -87,17 +88,18 @@ def _person(
 
 
 def _outbound_entity(session: Session, connector: ConnectorContext, record: DemoRecord) -> None:
-    """The outbound app as the connector's OAuth provider (secrets of earlier starts stay valid)."""
-    if registry_repository.find_entity_by_name(session, OUTBOUND_ENTITY) is None:
-        outbound = record.apps["outbound"]
-        registry.create_entity(
-            session,
-            connector.secrets,
-            name=OUTBOUND_ENTITY,
-            client_id=outbound["client_id"],
-            client_secret=outbound["client_secret"],
-            token_url=f"{record.identity_url}/{record.tenant['id']}/oauth2/token",
-        )
+    """The outbound app as the connector's OAuth provider, remade each start (the cloud's port may move)."""
+    if registry_repository.find_entity_by_name(session, OUTBOUND_ENTITY) is not None:
+        registry.delete_entity(session, OUTBOUND_ENTITY)
+    outbound = record.apps["outbound"]
+    registry.create_entity(
+        session,
+        connector.secrets,
+        name=OUTBOUND_ENTITY,
+        client_id=outbound["client_id"],
+        client_secret=outbound["client_secret"],
+        token_url=f"{record.identity_url}/{record.tenant['id']}/oauth2/token",
+    )
 
 
 def connector_registrations(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]:
@@ -117,17 +119,15 @@ def connector_registrations(session: Session, mode: Mode, record: DemoRecord) ->
             "password": user["password"],
         }
     if mode is Mode.AAD:
-        try:
-            provider = oidc_config.get_provider(session, OIDC_PROVIDER)
-        except NotFound:
-            provider = oidc_config.create_provider(
-                session,
-                OIDC_PROVIDER,
-                f"{record.identity_url}/{record.tenant['id']}/.well-known/openid-configuration",
-            )
+        with suppress(NotFound):  # remade each start: the cloud's port may have moved
+            oidc_config.delete_provider(session, OIDC_PROVIDER)
+        provider = oidc_config.create_provider(
+            session,
+            OIDC_PROVIDER,
+            f"{record.identity_url}/{record.tenant['id']}/.well-known/openid-configuration",
+        )
         audience = record.apps["rest_api"]["client_id"]
-        if not any(e.client_id == audience for e in provider.entities):
-            oidc_config.create_entity(session, "Microsoft 365 support REST API", audience, provider.id)
+        oidc_config.create_entity(session, "Microsoft 365 support REST API", audience, provider.id)
         rest_user = record.apps["rest_user"]["client_id"]
         record.users["integration"] = {"user_name": rest_user, "password": "", "roles": [INCIDENT_MANAGER]}
         return {"client_id": audience, "user": rest_user}

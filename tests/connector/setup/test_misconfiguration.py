@@ -56,7 +56,7 @@ def test_an_outbound_app_the_support_service_does_not_know_is_reported(world):
 
 
 def test_a_repository_whose_endpoint_is_another_connector_is_reported(world):
-    inbound, config = prepared(world, Mode.BASIC)
+    _, config = prepared(world, Mode.BASIC)
     tenant = world.record.tenant["id"]
     with transaction(world.cloud.sessions) as session:
         found = cloud_integration.get_repository(session, tenant, "contoso-servicenow")
@@ -103,7 +103,7 @@ def test_an_integration_user_without_incident_manager_is_refused(world):
 
 
 def test_an_oidc_metadata_url_that_does_not_answer_is_refused_at_step_2(world):
-    inbound, config = prepared(world, Mode.AAD)
+    _, config = prepared(world, Mode.AAD)
     with transaction(world.connector.sessions) as session:
         provider = oidc_config.get_provider(session, "Contoso Azure")
         provider.metadata_url = "https://localhost:9/unreachable/.well-known/openid-configuration"
@@ -139,7 +139,7 @@ def test_an_audience_that_does_not_match_the_oidc_entity_is_reported(world):
 
 
 def test_a_wrong_basic_mode_password_on_the_cloud_side_is_explained(world):
-    inbound, config = prepared(world, Mode.BASIC)
+    _, config = prepared(world, Mode.BASIC)
     tenant = world.record.tenant["id"]
     with transaction(world.cloud.sessions) as session:
         found = cloud_integration.get_repository(session, tenant, "contoso-servicenow")
