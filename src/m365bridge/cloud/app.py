@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from m365bridge import __version__
+from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.endpoints import router as cases_api
+from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
@@ -18,6 +20,7 @@ from m365bridge.cloud.identity.endpoints import router as identity_router
 from m365bridge.cloud.integration.connector_endpoints import router as integration_connector_api
 from m365bridge.cloud.integration.endpoints import router as integration_api
 from m365bridge.cloud.integration.pages import router as integration_pages
+from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
 from m365bridge.shared.web import install_error_handlers, install_health
@@ -28,7 +31,12 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = start_background(context) if context.settings.outbox_worker else None
         yield
+        if worker:
+            thread, stop = worker
+            stop.set()
+            thread.join(timeout=10)
         context.close()
 
     app = FastAPI(title="m365bridge cloud", version=__version__, lifespan=lifespan)
@@ -41,8 +49,10 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
+    app.include_router(console_pages)
     app.include_router(graph_admin.router)
     app.mount("/graph", create_graph_app(context))
+    app.include_router(knowledge_router)
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
     return app

@@ -6,5 +6,6 @@ from m365bridge.cloud.directory import models as _directory  # noqa: F401
 from m365bridge.cloud.graph import models as graph_models  # noqa: F401
 from m365bridge.cloud.identity import models as identity_models  # noqa: F401
 from m365bridge.cloud.integration import models as _integration  # noqa: F401
+from m365bridge.cloud.knowledge import models as knowledge_models  # noqa: F401
 
 __all__ = ["Base"]

@@ -31,6 +31,12 @@ class CloudSettings(BaseSettings):
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
+    solutions_public_rate_limit: int = Field(
+        30, description="Recommended-solutions searches per minute per client address without a token."
+    )
+    solutions_tenant_rate_limit: int = Field(
+        600, description="Recommended-solutions searches per minute per tenant with an outbound-app token."
+    )
 
     ui_idle_timeout_seconds: int = Field(
         1800, ge=60, description="Cloud UI sessions end after this many seconds without a request."
@@ -42,6 +48,9 @@ class CloudSettings(BaseSettings):
     )
     outbound_ca_file: Path | None = Field(
         None, description="Extra CA bundle trusted when calling connectors (e.g. the local demo CA)."
+    )
+    outbox_worker: bool = Field(
+        False, description="Run the case-event delivery worker in a background thread of the app."
     )
     outbox_max_attempts: int = Field(
         8, ge=1, description="Delivery tries of one case event before it is dead-lettered."

@@ -13,12 +13,16 @@ from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.incidents import endpoints as incident_endpoints
+from m365bridge.connector.incidents import pages as incident_pages
 from m365bridge.connector.logs import http_log_pages
+from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
+from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -40,6 +44,10 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
     app.include_router(token_endpoint.router)
+    app.include_router(users_endpoints.router)
+    app.include_router(logs_pages.router)
+    app.include_router(incident_endpoints.router)
+    app.include_router(incident_pages.router)
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)

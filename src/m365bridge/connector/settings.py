@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from functools import cached_property
 from pathlib import Path
 
@@ -66,6 +67,12 @@ class ConnectorSettings(BaseSettings):
     system_log_retention_days: int = Field(
         30, ge=1, description="Days to keep system-log lines; older ones are purged."
     )
+    table_api_default_limit: int = Field(
+        1000, ge=1, description="Rows a Table API list returns when the caller gives no sysparm_limit."
+    )
+    table_api_max_limit: int = Field(
+        10000, ge=1, description="Most rows one Table API list returns, whatever sysparm_limit asks."
+    )
     outbound_timeout_seconds: float = Field(30.0, description="Timeout of each outbound HTTP request.")
     token_expiry_skew_seconds: int = Field(
         300, description="Outbound access tokens are renewed this long before they expire."
@@ -106,9 +113,9 @@ class ConnectorSettings(BaseSettings):
         return f"{scheme}://{host}:{self.port}"
 
     @property
-    def outbound_verify(self) -> str | bool:
+    def outbound_verify(self) -> ssl.SSLContext | bool:
         """What every outbound httpx client passes as ``verify=``: the CA bundle, else the system store."""
-        return str(self.ca_bundle) if self.ca_bundle else True
+        return ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else True
 
     @property
     def key_file(self) -> Path:

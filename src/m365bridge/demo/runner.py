@@ -51,14 +51,15 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         port=cloud_port,
         tls=True,
         public_url=f"https://localhost:{cloud_port}",
-        outbound_ca_file=tls.ca_cert,
+        outbound_ca_file=tls.ca_cert,  # the cloud calls the connector's https Endpoint with case events
+        outbox_worker=True,
     )
     connector_settings = ConnectorSettings(
         data_dir=data_dir / "connector",
         port=connector_port,
         tls=True,
         public_url=f"https://localhost:{connector_port}",
-        ca_bundle=tls.ca_cert,
+        ca_bundle=tls.ca_cert,  # the connector calls the cloud's https identity, Graph and support service
     )
     cloud_context = CloudContext.build(cloud_settings)
     connector_context = ConnectorContext.build(connector_settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -12,7 +13,7 @@ class OIDCFetchError(Exception):
 
 
 class OIDCProviderClient:
-    def __init__(self, verify: str | bool, timeout: float = 10.0) -> None:
+    def __init__(self, verify: ssl.SSLContext | bool, timeout: float = 10.0) -> None:
         self._http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
 
     def _get_json(self, url: str) -> dict[str, Any]:

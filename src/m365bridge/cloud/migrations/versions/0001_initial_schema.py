@@ -101,6 +101,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("domain", name=op.f("uq_identity_tenants_domain")),
     )
     op.create_table(
+        "kb_article",
+        sa.Column("id", sa.String(length=400), nullable=False),
+        sa.Column("tenant_id", sa.String(length=36), nullable=True),
+        sa.Column("public", sa.Boolean(), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body_text", sa.Text(), nullable=False),
+        sa.Column("headings", sa.Text(), nullable=False),
+        sa.Column("services", sa.JSON(), nullable=False),
+        sa.Column("source_url", sa.String(length=1000), nullable=True),
+        sa.Column("attribution", sa.String(length=500), nullable=True),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_article")),
+    )
+    with op.batch_alter_table("kb_article", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_kb_article_tenant_id"), ["tenant_id"], unique=False)
+        batch_op.create_index("ix_kb_article_updated_at", ["updated_at"], unique=False)
+
+    op.create_table(
         "support_cases",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("number", sa.String(length=16), nullable=False),
@@ -347,6 +369,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_cases_status"))
 
     op.drop_table("support_cases")
+    with op.batch_alter_table("kb_article", schema=None) as batch_op:
+        batch_op.drop_index("ix_kb_article_updated_at")
+        batch_op.drop_index(batch_op.f("ix_kb_article_tenant_id"))
+
+    op.drop_table("kb_article")
     op.drop_table("identity_tenants")
     op.drop_table("identity_signing_keys")
     with op.batch_alter_table("graph_messages", schema=None) as batch_op:

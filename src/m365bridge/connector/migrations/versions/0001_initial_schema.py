@@ -28,6 +28,49 @@ def upgrade() -> None:
         sa.UniqueConstraint("cidr", name=op.f("uq_inbound_allowlist_cidr")),
     )
     op.create_table(
+        "incident",
+        sa.Column("sys_id", sa.String(length=32), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=False),
+        sa.Column("short_description", sa.String(length=160), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("state", sa.Integer(), nullable=False),
+        sa.Column("impact", sa.Integer(), nullable=False),
+        sa.Column("urgency", sa.Integer(), nullable=False),
+        sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("subcategory", sa.String(length=40), nullable=False),
+        sa.Column("caller_id", sa.String(length=32), nullable=True),
+        sa.Column("assignment_group", sa.String(length=80), nullable=False),
+        sa.Column("assigned_to", sa.String(length=32), nullable=True),
+        sa.Column("opened_by", sa.String(length=32), nullable=True),
+        sa.Column("resolved_by", sa.String(length=32), nullable=True),
+        sa.Column("closed_by", sa.String(length=32), nullable=True),
+        sa.Column("close_code", sa.String(length=40), nullable=False),
+        sa.Column("close_notes", sa.Text(), nullable=False),
+        sa.Column("correlation_id", sa.String(length=100), nullable=False),
+        sa.Column("correlation_display", sa.String(length=100), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("reopen_count", sa.Integer(), nullable=False),
+        sa.Column("opened_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("resolved_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sys_created_on", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sys_created_by", sa.String(length=100), nullable=False),
+        sa.Column("sys_updated_on", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sys_updated_by", sa.String(length=100), nullable=False),
+        sa.Column("sys_mod_count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("sys_id", name=op.f("pk_incident")),
+        sa.UniqueConstraint("number", name=op.f("uq_incident_number")),
+    )
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_incident_active"), ["active"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_assigned_to"), ["assigned_to"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_correlation_id"), ["correlation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_priority"), ["priority"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_state"), ["state"], unique=False)
+        batch_op.create_index(batch_op.f("ix_incident_sys_created_on"), ["sys_created_on"], unique=False)
+
+    op.create_table(
         "login_failure",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("account", sa.String(length=255), nullable=False),
@@ -178,6 +221,30 @@ def upgrade() -> None:
             batch_op.f("ix_service_message_last_modified_at"), ["last_modified_at"], unique=False
         )
 
+    op.create_table(
+        "sys_journal_field",
+        sa.Column("sys_id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("element_id", sa.String(length=32), nullable=False),
+        sa.Column("element", sa.String(length=40), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("sys_created_by", sa.String(length=100), nullable=False),
+        sa.Column("sys_created_on", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("sys_id", name=op.f("pk_sys_journal_field")),
+    )
+    with op.batch_alter_table("sys_journal_field", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_sys_journal_field_record", ["element_id", "element", "sys_created_on"], unique=False
+        )
+
+    op.create_table(
+        "sys_number_counter",
+        sa.Column("table", sa.String(length=80), nullable=False),
+        sa.Column("prefix", sa.String(length=10), nullable=False),
+        sa.Column("last_number", sa.Integer(), nullable=False),
+        sa.Column("digits", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("table", name=op.f("pk_sys_number_counter")),
+    )
     op.create_table(
         "sys_user",
         sa.Column("id", sa.String(length=32), nullable=False),
@@ -352,6 +419,11 @@ def downgrade() -> None:
 
     op.drop_table("syslog")
     op.drop_table("sys_user")
+    op.drop_table("sys_number_counter")
+    with op.batch_alter_table("sys_journal_field", schema=None) as batch_op:
+        batch_op.drop_index("ix_sys_journal_field_record")
+
+    op.drop_table("sys_journal_field")
     with op.batch_alter_table("service_message", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_service_message_last_modified_at"))
 
@@ -381,5 +453,14 @@ def downgrade() -> None:
         batch_op.drop_index("ix_login_failure_account")
 
     op.drop_table("login_failure")
+    with op.batch_alter_table("incident", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_incident_sys_created_on"))
+        batch_op.drop_index(batch_op.f("ix_incident_state"))
+        batch_op.drop_index(batch_op.f("ix_incident_priority"))
+        batch_op.drop_index(batch_op.f("ix_incident_correlation_id"))
+        batch_op.drop_index(batch_op.f("ix_incident_assigned_to"))
+        batch_op.drop_index(batch_op.f("ix_incident_active"))
+
+    op.drop_table("incident")
     op.drop_table("inbound_allowlist")
     # ### end Alembic commands ###

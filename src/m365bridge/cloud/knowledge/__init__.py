@@ -1,0 +1,1 @@
+"""The support service's knowledge base: articles, their import, and recommended-solutions search."""

@@ -1,0 +1,64 @@
+"""Who is searching: a tenant's outbound app (bearer token), or anyone (public articles, lower limit).
+
+A token must be issued for the support resource and come from the app the tenant configured as its
+"Application ID to issue Auth Token" in the support integration settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.identity.resources import SUPPORT_RESOURCE
+from m365bridge.cloud.identity.verification import TokenRejected, verify_access_token
+from m365bridge.cloud.integration.service import configured_app_id
+from m365bridge.shared.errors import UserError
+
+SUPPORT_ROLE = "Support.ReadWrite.All"
+
+
+class NotAuthenticated(UserError):
+    status_code = 401
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str | None = None
+    app_id: str | None = None
+
+    @property
+    def public_only(self) -> bool:
+        return self.tenant_id is None
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def authenticate(context: CloudContext, session: Session, authorization: str | None) -> Caller:
+    """The caller behind ``authorization``; no header means an anonymous, public-only caller."""
+    token = bearer_token(authorization)
+    if token is None:
+        return Caller()
+    try:
+        access = verify_access_token(context, token, audiences=[SUPPORT_RESOURCE])
+    except TokenRejected as exc:
+        raise NotAuthenticated(f"the access token was rejected: {exc.reason}") from exc
+    if SUPPORT_ROLE not in access.roles:
+        raise UserError(
+            f"the app lacks the {SUPPORT_ROLE} role on {SUPPORT_RESOURCE}; grant it", status_code=403
+        )
+    if configured_app_id(session, access.tenant_id) != access.app_id:
+        raise UserError(
+            "this app is not the tenant's 'Application ID to issue Auth Token'; "
+            "set it in the support integration settings",
+            status_code=403,
+        )
+    return Caller(tenant_id=access.tenant_id, app_id=access.app_id)

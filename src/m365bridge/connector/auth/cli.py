@@ -1,0 +1,54 @@
+"""``m365bridge connector oauth-clients …``: OAuth API endpoints for external clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.users.cli import DataDir, open_context
+from m365bridge.shared.db import transaction
+
+app = typer.Typer(help="OAuth API endpoints for external clients (/oauth_token.do).", no_args_is_help=True)
+
+
+@app.command("create")
+def create(
+    name: str,
+    access_token_lifespan: int = typer.Option(1800, help="Seconds."),
+    refresh_token_lifespan: int = typer.Option(8_640_000, help="Seconds."),
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Create an endpoint; prints the client secret once (it is stored only as a hash)."""
+    context = open_context(data_dir)
+    with transaction(context.sessions) as session:
+        client, secret = oauth_server.create_client(
+            session,
+            name,
+            access_token_lifespan=access_token_lifespan,
+            refresh_token_lifespan=refresh_token_lifespan,
+        )
+        client_id = client.client_id
+    typer.echo(f"client_id: {client_id}\nclient_secret: {secret}\n(the secret is not shown again)")
+
+
+@app.command("list")
+def list_clients(data_dir: Path | None = DataDir) -> None:
+    """List endpoints (never their secrets)."""
+    context = open_context(data_dir)
+    with transaction(context.sessions) as session:
+        for c in oauth_server.list_clients(session):
+            state = "active" if c.active else "inactive"
+            typer.echo(
+                f"{c.client_id}\t{c.name}\t{c.access_token_lifespan}s/{c.refresh_token_lifespan}s\t{state}"
+            )
+
+
+@app.command("delete")
+def delete(client_id: str, data_dir: Path | None = DataDir) -> None:
+    """Delete an endpoint and every token it issued."""
+    context = open_context(data_dir)
+    with transaction(context.sessions) as session:
+        oauth_server.delete_client(session, client_id)
+    typer.echo(f"deleted {client_id}")

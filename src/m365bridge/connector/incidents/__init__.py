@@ -1,0 +1,1 @@
+"""The incident table (ServiceNow-compatible), its Table API, pages and CLI."""

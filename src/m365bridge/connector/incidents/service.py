@@ -1,0 +1,212 @@
+"""Incident logic the Table API, the pages, the CLI and other features share. Never commits.
+
+Other features call ``get_incident``, ``create_incident``, ``update_incident``, ``add_journal`` and
+``list_journal``. ``add_journal`` is on a hot path (service-health and case updates): it only adds one row
+and never loads or touches the incident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.incidents import repository
+from m365bridge.connector.incidents.changes import Changes, read_changes
+from m365bridge.connector.incidents.models import Incident, JournalEntry
+from m365bridge.connector.incidents.table import (
+    CLOSE_CODES,
+    DONE_STATES,
+    INACTIVE_STATES,
+    Journal,
+    State,
+    priority_for,
+)
+from m365bridge.shared.errors import NotFound, UserError
+from m365bridge.shared.orm import utcnow
+
+NUMBER_PREFIX = "INC"
+
+
+class Actor(Protocol):
+    """Who makes a change: a signed-in ``Principal`` or ``SYSTEM`` for jobs."""
+
+    @property
+    def user_id(self) -> str | None: ...
+
+    @property
+    def user_name(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    user_id: str | None = None
+    user_name: str = "system"
+
+
+SYSTEM = SystemActor()
+
+
+def get_incident(session: Session, sys_id: str) -> Incident:
+    incident = repository.get(session, sys_id)
+    if incident is None:
+        raise NotFound(f"No incident has sys_id {sys_id!r}.")
+    return incident
+
+
+def find_incident(session: Session, sys_id_or_number: str) -> Incident:
+    """By sys_id or by number (``INC0010001``), for people who type one or the other."""
+    incident = repository.get(session, sys_id_or_number) or repository.by_number(
+        session, sys_id_or_number.upper()
+    )
+    if incident is None:
+        raise NotFound(f"No incident has sys_id or number {sys_id_or_number!r}.")
+    return incident
+
+
+def create_incident(session: Session, fields: Mapping[str, Any], by: Actor) -> Incident:
+    """Insert an incident from ServiceNow-style field values; journal fields become its first entries."""
+    changes = read_changes(fields)
+    now = utcnow()
+    incident = Incident(
+        number=repository.next_number(session, "incident", NUMBER_PREFIX),
+        opened_by=by.user_id,
+        opened_at=now,
+        sys_created_on=now,
+        sys_created_by=by.user_name,
+        sys_updated_on=now,
+        sys_updated_by=by.user_name,
+        sys_mod_count=0,
+        state=State.NEW,
+        impact=3,
+        urgency=3,
+        active=True,
+        reopen_count=0,
+    )
+    sys_id = fields.get("sys_id")
+    if sys_id:
+        incident.sys_id = _checked_sys_id(session, str(sys_id))
+    _apply(session, incident, changes, by, previous_state=State.NEW)
+    session.add(incident)
+    session.flush()
+    _append_journal(session, incident, changes, by)
+    return incident
+
+
+def update_incident(session: Session, incident: Incident, fields: Mapping[str, Any], by: Actor) -> Incident:
+    """Change fields like a Table API PATCH: journal fields append entries instead of overwriting."""
+    changes = read_changes(fields)
+    _apply(session, incident, changes, by, previous_state=State(incident.state))
+    incident.sys_updated_on = utcnow()
+    incident.sys_updated_by = by.user_name
+    incident.sys_mod_count = (incident.sys_mod_count or 0) + 1
+    _append_journal(session, incident, changes, by)
+    return incident
+
+
+def resolve_incident(
+    session: Session, incident: Incident, close_code: str, close_notes: str, by: Actor
+) -> Incident:
+    """Resolve with the close code and notes ServiceNow's form makes mandatory when resolving."""
+    if close_code not in CLOSE_CODES:
+        raise UserError(f"Choose a resolution code: one of {', '.join(CLOSE_CODES)}.")
+    if not close_notes.strip():
+        raise UserError("Write resolution notes: they say how the incident was resolved.")
+    fields = {"state": State.RESOLVED, "close_code": close_code, "close_notes": close_notes}
+    return update_incident(session, incident, fields, by)
+
+
+def reopen_incident(session: Session, incident: Incident, by: Actor) -> Incident:
+    if incident.state not in DONE_STATES:
+        raise UserError(f"Incident {incident.number} is not resolved, closed or canceled; nothing to reopen.")
+    return update_incident(session, incident, {"state": State.IN_PROGRESS}, by)
+
+
+def cancel_incident(session: Session, incident: Incident, by: Actor) -> Incident:
+    if incident.state in INACTIVE_STATES:
+        raise UserError(f"Incident {incident.number} is already closed or canceled.")
+    return update_incident(session, incident, {"state": State.CANCELED}, by)
+
+
+def delete_incident(session: Session, incident: Incident) -> None:
+    repository.delete(session, incident)
+
+
+def add_journal(
+    session: Session, incident: Incident | str, element: str, value: str, author: str
+) -> JournalEntry:
+    """Append a work note or comment. Takes the incident or just its sys_id, so callers on a hot path need
+    not load it; the entry is written with the session's next flush."""
+    if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
+        raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
+    element_id = incident if isinstance(incident, str) else incident.sys_id
+    entry = JournalEntry(
+        name="incident",
+        element_id=element_id,
+        element=str(element),
+        value=value,
+        sys_created_by=author,
+        sys_created_on=utcnow(),
+    )
+    session.add(entry)
+    return entry
+
+
+def list_journal(
+    session: Session,
+    incident: Incident | str,
+    elements: Collection[str] = (Journal.WORK_NOTES, Journal.COMMENTS),
+) -> Sequence[JournalEntry]:
+    """The incident's journal entries, newest first."""
+    element_id = incident if isinstance(incident, str) else incident.sys_id
+    return repository.journal_for(session, element_id, [str(e) for e in elements])
+
+
+def _checked_sys_id(session: Session, sys_id: str) -> str:
+    if len(sys_id) != 32 or any(c not in "0123456789abcdef" for c in sys_id):
+        raise UserError(f"Invalid value for field sys_id: {sys_id!r} is not 32 lowercase hex characters.")
+    if repository.get(session, sys_id) is not None:
+        raise UserError(f"An incident with sys_id {sys_id} already exists.")
+    return sys_id
+
+
+def _apply(session: Session, incident: Incident, changes: Changes, by: Actor, previous_state: State) -> None:
+    for name, reference in changes.references.items():
+        setattr(incident, name, _resolved_user(session, name, reference))
+    for name, value in changes.values.items():
+        setattr(incident, name, value)
+    incident.priority = priority_for(incident.impact, incident.urgency)
+    _follow_state(incident, previous_state, by)
+
+
+def _resolved_user(session: Session, field: str, reference: str | None) -> str | None:
+    if reference is None:
+        return None
+    user = repository.find_user(session, reference)
+    if user is None:
+        raise UserError(f"Invalid value for field {field}: no user has sys_id or user name {reference!r}.")
+    return user.id
+
+
+def _follow_state(incident: Incident, previous: State, by: Actor) -> None:
+    """What ServiceNow's incident business rules do when the state changes."""
+    state = State(incident.state)
+    if state == previous:
+        return
+    now = utcnow()
+    if state in (State.RESOLVED, State.CLOSED) and incident.resolved_at is None:
+        incident.resolved_at, incident.resolved_by = now, by.user_id
+    if state in INACTIVE_STATES:
+        incident.closed_at, incident.closed_by = now, by.user_id
+    if previous in DONE_STATES and state not in DONE_STATES:
+        incident.reopen_count = (incident.reopen_count or 0) + 1
+        incident.resolved_at = incident.resolved_by = None
+        incident.closed_at = incident.closed_by = None
+    incident.active = state not in INACTIVE_STATES
+
+
+def _append_journal(session: Session, incident: Incident, changes: Changes, by: Actor) -> None:
+    for element, value in changes.journal:
+        add_journal(session, incident, element, value, by.user_name)
