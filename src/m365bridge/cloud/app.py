@@ -8,13 +8,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from m365bridge import __version__
+from m365bridge.cloud.cases.endpoints import router as cases_api
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
 from m365bridge.cloud.graph.application import create_graph_app
 from m365bridge.cloud.identity.admin import router as identity_admin_router
 from m365bridge.cloud.identity.endpoints import router as identity_router
+from m365bridge.cloud.integration.connector_endpoints import router as integration_connector_api
+from m365bridge.cloud.integration.endpoints import router as integration_api
+from m365bridge.cloud.integration.pages import router as integration_pages
 from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
+from m365bridge.cloud.web.templating import mount_static
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -30,6 +36,12 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.state.context = context
     install_error_handlers(app)
     install_health(app, context.engine)
+    mount_static(app)
+    app.include_router(directory_pages)
+    app.include_router(integration_api)
+    app.include_router(integration_pages)
+    app.include_router(integration_connector_api)
+    app.include_router(cases_api)
     app.include_router(graph_admin.router)
     app.mount("/graph", create_graph_app(context))
     app.include_router(knowledge_router)

@@ -20,6 +20,8 @@ from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.setup import inbound as setup_inbound
+from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.web import install_error_handlers, install_health
@@ -49,4 +51,6 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)
+    app.include_router(setup_inbound.router)
+    app.include_router(setup_pages.router)
     return app

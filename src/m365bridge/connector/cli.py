@@ -15,6 +15,7 @@ from m365bridge.connector.keys.cli import rotate_key
 from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.registry.cli import app as oauth_entities_app
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.setup.cli import app as setup_app
 from m365bridge.connector.users import cli as users_cli
 from m365bridge.shared import migrate
 
@@ -27,6 +28,7 @@ app.add_typer(logs_cli.app, name="logs")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(oauth_entities_app, name="oauth-entities")
 app.add_typer(health_app, name="health")
+app.add_typer(setup_app, name="setup")
 app.command("rotate-key")(rotate_key)
 
 

@@ -82,6 +82,11 @@ class ConnectorSettings(BaseSettings):
         "https://graph.microsoft.com",
         description="Microsoft Graph base URL (the cloud side serves it at {cloud}/graph).",
     )
+    support_url: str = Field(
+        "https://connector.rave.microsoft.com/support",
+        description="Microsoft 365 support service base URL (a placeholder for Microsoft's service; the "
+        "cloud side serves it at {cloud}/support). Setup step 1 may override it.",
+    )
     health_sync_interval_seconds: int = Field(
         300, description="How often the app's background runner syncs service health (0 disables it)."
     )

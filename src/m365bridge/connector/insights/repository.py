@@ -48,9 +48,7 @@ def set_vote(session: Session, *, incident_sys_id: str, result_id: str, user_id:
     )
     if row is None:
         session.add(
-            InsightFeedback(
-                incident_sys_id=incident_sys_id, result_id=result_id, user_id=user_id, vote=vote
-            )
+            InsightFeedback(incident_sys_id=incident_sys_id, result_id=result_id, user_id=user_id, vote=vote)
         )
     else:
         row.vote = vote
