@@ -15,6 +15,8 @@ from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
+from m365bridge.connector.insights import endpoints as insights_endpoints
+from m365bridge.connector.insights import pages as insights_pages
 from m365bridge.connector.logs import http_log_pages
 from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
@@ -51,6 +53,8 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(logs_pages.router)
     app.include_router(incident_endpoints.router)
     app.include_router(incident_pages.router)
+    app.include_router(insights_endpoints.router)
+    app.include_router(insights_pages.router)
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)

@@ -1,9 +1,10 @@
 """The one HTTP client of the Microsoft 365 support service's connector-facing API (``/support/v1``).
 
-Every call carries an outbound bearer token for ``api://m365-support``. Failures become a
-``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a ``SupportPermanentError`` (the service
-refused: ``str()`` carries its explanation, which says what to configure). Later features (solutions,
-cases) add their calls here.
+Every call carries an outbound bearer token for ``api://m365-support``, except the public recommended
+solutions search of "Continue without any setup", which goes without one (``access_token=None``).
+Failures become a ``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a
+``SupportPermanentError`` (the service refused: ``str()`` carries its explanation, which says what to
+configure). Later features (solutions, cases) add their calls here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class SupportPermanentError(SupportError):
 
 
 class SupportClient:
-    def __init__(self, http: httpx.Client, *, base_url: str, access_token: Callable[[], str]) -> None:
+    def __init__(self, http: httpx.Client, *, base_url: str, access_token: Callable[[], str] | None) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._access_token = access_token
@@ -51,9 +52,15 @@ class SupportClient:
         """Ask the service to authenticate to the repository's Endpoint and GET its ``/probe``."""
         return self._request("POST", f"/v1/repositories/{repository_id}/probe")
 
+    def search_solutions(self, text: str, *, top: int = 10) -> dict[str, Any]:
+        """Recommended solutions and articles for ``text``: ``{"value": [...], "public_only": bool}``."""
+        return self._request("POST", "/v1/solutions/search", json={"text": text[:4000], "top": top})
+
     def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = f"{self._base}{path}"
-        headers = {"Authorization": f"Bearer {self._access_token()}", "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
+        if self._access_token is not None:
+            headers["Authorization"] = f"Bearer {self._access_token()}"
         try:
             response = self._http.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:

@@ -275,6 +275,48 @@ def upgrade() -> None:
         batch_op.create_index("ix_syslog_source", ["source"], unique=False)
 
     op.create_table(
+        "x_mioms_m365_assis_insight",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("query_text", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_insight")),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_insight", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_insight_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_insight_incident_sys_id"), ["incident_sys_id"], unique=False
+        )
+
+    op.create_table(
+        "x_mioms_m365_assis_insight_feedback",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("result_id", sa.String(length=300), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("vote", sa.Integer(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_insight_feedback")),
+        sa.UniqueConstraint(
+            "incident_sys_id",
+            "result_id",
+            "user_id",
+            name=op.f("uq_x_mioms_m365_assis_insight_feedback_incident_sys_id"),
+        ),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_insight_feedback", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_insight_feedback_incident_sys_id"),
+            ["incident_sys_id"],
+            unique=False,
+        )
+
+    op.create_table(
         "x_mioms_m365_assis_setup",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("mode", sa.String(length=20), nullable=True),
@@ -413,6 +455,15 @@ def downgrade() -> None:
 
     op.drop_table("oauth_entity_profile")
     op.drop_table("x_mioms_m365_assis_setup")
+    with op.batch_alter_table("x_mioms_m365_assis_insight_feedback", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_feedback_incident_sys_id"))
+
+    op.drop_table("x_mioms_m365_assis_insight_feedback")
+    with op.batch_alter_table("x_mioms_m365_assis_insight", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_incident_sys_id"))
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_created_at"))
+
+    op.drop_table("x_mioms_m365_assis_insight")
     with op.batch_alter_table("syslog", schema=None) as batch_op:
         batch_op.drop_index("ix_syslog_source")
         batch_op.drop_index("ix_syslog_created_at")
