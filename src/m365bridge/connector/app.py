@@ -24,6 +24,7 @@ from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
+from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.metrics import install_metrics
@@ -60,4 +61,5 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(http_log_pages.router)
     app.include_router(setup_inbound.router)
     app.include_router(setup_pages.router)
+    app.include_router(troubleshooting_pages.router)
     return app
