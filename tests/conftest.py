@@ -45,7 +45,8 @@ def cloud_client(cloud_context: CloudContext) -> Iterator[TestClient]:
 
 @pytest.fixture
 def connector_settings(tmp_path: Path) -> ConnectorSettings:
-    return ConnectorSettings(data_dir=tmp_path / "connector")
+    # The app starts no background service health runner in tests unless a test asks for it.
+    return ConnectorSettings(data_dir=tmp_path / "connector", health_sync_autostart=False)
 
 
 @pytest.fixture
