@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from m365bridge import __version__
+from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.endpoints import router as cases_api
+from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
@@ -29,7 +31,12 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = start_background(context) if context.settings.outbox_worker else None
         yield
+        if worker:
+            thread, stop = worker
+            stop.set()
+            thread.join(timeout=10)
         context.close()
 
     app = FastAPI(title="m365bridge cloud", version=__version__, lifespan=lifespan)
@@ -42,6 +49,7 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
+    app.include_router(console_pages)
     app.include_router(graph_admin.router)
     app.mount("/graph", create_graph_app(context))
     app.include_router(knowledge_router)

@@ -49,6 +49,9 @@ class CloudSettings(BaseSettings):
     outbound_ca_file: Path | None = Field(
         None, description="Extra CA bundle trusted when calling connectors (e.g. the local demo CA)."
     )
+    outbox_worker: bool = Field(
+        False, description="Run the case-event delivery worker in a background thread of the app."
+    )
     outbox_max_attempts: int = Field(
         8, ge=1, description="Delivery tries of one case event before it is dead-lettered."
     )

@@ -51,7 +51,8 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         port=cloud_port,
         tls=True,
         public_url=f"https://localhost:{cloud_port}",
-        outbound_ca_file=tls.ca_cert,
+        outbound_ca_file=tls.ca_cert,  # the cloud calls the connector's https Endpoint with case events
+        outbox_worker=True,
     )
     connector_settings = ConnectorSettings(
         data_dir=data_dir / "connector",

@@ -1,13 +1,16 @@
 import datetime as dt
 import random
 import threading
+import time
 from collections import Counter
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from m365bridge.cloud.app import create_app
 from m365bridge.cloud.cases import repository, service
-from m365bridge.cloud.cases.delivery import DeliveryWorker, backoff_seconds
+from m365bridge.cloud.cases.delivery import HTTP_EXTRA, DeliveryWorker, backoff_seconds
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.db import transaction
@@ -228,3 +231,17 @@ def test_backoff_grows_and_never_undercuts_retry_after():
     assert 64 <= backoff_seconds(7, 2, 900, None, rng) <= 128
     assert backoff_seconds(20, 2, 900, None, rng) <= 900
     assert backoff_seconds(1, 2, 900, 30, rng) == 30
+
+
+def test_the_app_can_run_the_worker_in_a_background_thread(tmp_path):
+    settings = CloudSettings(data_dir=tmp_path / "cloud", outbox_worker=True, outbox_poll_seconds=0.05)
+    context = CloudContext.build(settings)
+    connector = FakeConnector()
+    context.extras[HTTP_EXTRA] = httpx.Client(transport=connector.transport())
+    set_up_tenant(context, basic_repository(connector))
+    with TestClient(create_app(context=context)):
+        case = open_case(context)
+        deadline = time.monotonic() + 20
+        while not connector.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert connector.sequences() == {case.id: [1]}

@@ -122,6 +122,9 @@ class DeliveryWorker:
         now = self._clock()
         lease_until = now + dt.timedelta(seconds=self._settings.outbox_lease_seconds)
         with transaction(self._context.sessions) as session:
+            if not repository.any_due(session, now):
+                return []
+        with transaction(self._context.sessions) as session:
             return repository.claim_due(session, self.name, now, lease_until, limit)
 
     def _load(self, event_id: str) -> Claimed:
@@ -194,13 +197,7 @@ def backoff_seconds(
 def start_background(context: CloudContext) -> tuple[threading.Thread, threading.Event]:
     """Run a worker in a daemon thread until the returned event is set (the app does this on startup)."""
     stop = threading.Event()
-    http = outbound_http(context)
-    worker = DeliveryWorker(context, http, name="app-thread")
-
-    def run() -> None:
-        with http:
-            worker.run_forever(stop)
-
-    thread = threading.Thread(target=run, name="outbox-worker", daemon=True)
+    worker = DeliveryWorker(context, shared_http(context), name=f"app-{uuid.uuid4().hex[:8]}")
+    thread = threading.Thread(target=worker.run_forever, args=(stop,), name="outbox-worker", daemon=True)
     thread.start()
     return thread, stop

@@ -93,6 +93,12 @@ def dead_events(session: Session, limit: int = 200) -> Sequence[OutboxEvent]:
     return session.scalars(query).all()
 
 
+def any_due(session: Session, now: dt.datetime) -> bool:
+    """A read-only look, so an idle worker never takes SQLite's write lock (which would make other
+    connections' read-then-write transactions fail with "database is locked")."""
+    return session.scalar(select(exists(_due(now, 1).subquery()))) or False
+
+
 def claim_due(
     session: Session, owner: str, now: dt.datetime, lease_until: dt.datetime, limit: int
 ) -> list[str]:

@@ -61,6 +61,10 @@ def create_user(
     return user
 
 
+def find_user(session: Session, email: str) -> DirectoryUser | None:
+    return repository.user_by_email(session, email.strip())
+
+
 def get_user(session: Session, email: str) -> DirectoryUser:
     user = repository.user_by_email(session, email)
     if user is None:
