@@ -59,7 +59,7 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         port=connector_port,
         tls=True,
         public_url=f"https://localhost:{connector_port}",
-        ca_bundle=tls.ca_cert,
+        ca_bundle=tls.ca_cert,  # the connector calls the cloud's https identity, Graph and support service
     )
     cloud_context = CloudContext.build(cloud_settings)
     connector_context = ConnectorContext.build(connector_settings)
