@@ -114,7 +114,12 @@ def cloud_client(cloud_context: CloudContext) -> Iterator[TestClient]:
 
 @pytest.fixture
 def connector_settings(tmp_path: Path, new_database_url: Callable[[str], str | None]) -> ConnectorSettings:
-    return ConnectorSettings(data_dir=tmp_path / "connector", database_url=new_database_url("connector"))
+    # The app starts no background service health runner in tests unless a test asks for it.
+    return ConnectorSettings(
+        data_dir=tmp_path / "connector",
+        database_url=new_database_url("connector"),
+        health_sync_autostart=False,
+    )
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.health.background import background_health_sync
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
 from m365bridge.connector.insights import endpoints as insights_endpoints
@@ -34,9 +35,14 @@ from m365bridge.shared.web import install_error_handlers, install_health
 def create_app(settings: ConnectorSettings | None = None, context: ConnectorContext | None = None) -> FastAPI:
     context = context or ConnectorContext.build(settings or ConnectorSettings())
 
+    runner = background_health_sync(context)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if context.settings.health_sync_autostart:
+            runner.start()
         yield
+        runner.stop()
         context.close()
 
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)

@@ -275,6 +275,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_syslog_source", ["source"], unique=False)
 
     op.create_table(
+        "x_mioms_m365_assis_auto_incident",
+        sa.Column("issue_id", sa.String(length=64), nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("posts_posted", sa.Integer(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("issue_id", name=op.f("pk_x_mioms_m365_assis_auto_incident")),
+        sa.UniqueConstraint(
+            "incident_sys_id", name=op.f("uq_x_mioms_m365_assis_auto_incident_incident_sys_id")
+        ),
+    )
+    op.create_table(
+        "x_mioms_m365_assis_auto_incident_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("assignment_group", sa.String(length=80), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("assigned_to", sa.String(length=32), nullable=True),
+        sa.Column("subcategory", sa.String(length=40), nullable=False),
+        sa.Column("auto_resolve", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_auto_incident_settings")),
+    )
+    op.create_table(
         "x_mioms_m365_assis_insight",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
@@ -464,6 +486,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_created_at"))
 
     op.drop_table("x_mioms_m365_assis_insight")
+    op.drop_table("x_mioms_m365_assis_auto_incident_settings")
+    op.drop_table("x_mioms_m365_assis_auto_incident")
     with op.batch_alter_table("syslog", schema=None) as batch_op:
         batch_op.drop_index("ix_syslog_source")
         batch_op.drop_index("ix_syslog_created_at")
