@@ -15,6 +15,7 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
 from m365bridge.cloud.graph.application import create_graph_app
+from m365bridge.cloud.identity import keys
 from m365bridge.cloud.identity.admin import router as identity_admin_router
 from m365bridge.cloud.identity.endpoints import router as identity_router
 from m365bridge.cloud.integration.connector_endpoints import router as integration_connector_api
@@ -23,12 +24,17 @@ from m365bridge.cloud.integration.pages import router as integration_pages
 from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
+from m365bridge.shared.db import transaction
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
 def create_app(settings: CloudSettings | None = None, context: CloudContext | None = None) -> FastAPI:
     context = context or CloudContext.build(settings or CloudSettings())
+    # The signing key exists before the first request: made lazily, two concurrent first requests (a token
+    # and a JWKS fetch) would both try to create it, and SQLite refuses one of the two write upgrades.
+    with transaction(context.sessions) as session:
+        keys.ensure_active_key(session, context.secrets)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
