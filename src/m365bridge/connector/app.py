@@ -12,6 +12,8 @@ from m365bridge.connector.api_errors import install_api_error_handlers
 from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.auth import token_endpoint
+from m365bridge.connector.cases import endpoints as cases_endpoints
+from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health.background import background_health_sync
 from m365bridge.connector.incidents import endpoints as incident_endpoints
@@ -68,4 +70,6 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(setup_inbound.router)
     app.include_router(setup_pages.router)
     app.include_router(troubleshooting_pages.router)
+    app.include_router(cases_endpoints.router)
+    app.include_router(cases_pages.router)
     return app
