@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from m365bridge.connector.cases.service import TICKET_NOT_SAVED
 from m365bridge.connector.setup.gate import SETUP_INCOMPLETE, SETUP_NOT_CONFIRMED, current_setup
 from m365bridge.connector.setup.modes import FEATURES
 from m365bridge.connector.troubleshooting import evidence, repository
 from m365bridge.connector.troubleshooting.report import Failure
-from m365bridge.connector.troubleshooting.rows import TICKET_NOT_SAVED
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR, INSIGHTS_USER, ITIL
 
 TAB_ROLES = frozenset({INSIGHTS_USER, APP_ADMINISTRATOR, ADMIN})
@@ -99,5 +99,24 @@ def case_network(session: Session) -> list[Failure]:
             (13,),
             "The newest Contact Microsoft support call never reached the support service.",
             evidence.calls(failed),
+        )
+    ]
+
+
+def stored_cases(session: Session) -> list[Failure]:
+    """Row 15: stored cases whose incident is gone (deleted or re-created)."""
+    orphans = repository.orphan_cases(session)
+    if not orphans:
+        return []
+    return [
+        Failure(
+            (15,),
+            f"{len(orphans)} case(s) transferred to Microsoft belong to incidents that no longer exist; an "
+            "incident re-created in their place shows none of them.",
+            tuple(
+                f"x_mioms_m365_assis_case: case {case.number} ({case.status}) for missing incident "
+                f"{case.incident_sys_id}"
+                for case in orphans[: evidence.SHOWN]
+            ),
         )
     ]

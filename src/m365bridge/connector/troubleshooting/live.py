@@ -20,8 +20,9 @@ from m365bridge.connector.setup.checks import GRAPH_RESOURCE, SUPPORT_RESOURCE
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.setup.modes import FEATURES, Mode
 from m365bridge.connector.support.client import SupportClient, SupportError
-from m365bridge.connector.troubleshooting import evidence
+from m365bridge.connector.troubleshooting import evidence, repository
 from m365bridge.connector.troubleshooting.report import Failure
+from m365bridge.connector.users.roles import APP_ADMINISTRATOR
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 
@@ -98,3 +99,50 @@ def _calls_to(session: Session, url: str) -> list[OutboundHttpRequest]:
     host = urlsplit(url).hostname or ""
     base = url.rstrip("/").rsplit("/oauth2/", 1)[0]
     return [call for call in evidence.http_calls(session, host=host) if call.url.startswith(base)]
+
+
+def admin_accounts(context: ConnectorContext, where: Target) -> list[Failure]:
+    """Row 8: every administrator's case email (linked account, else the setup's admin email) is a tenant
+    admin on the cloud side. Says nothing when the service cannot be asked (the connectivity check does)."""
+    if "cases" not in FEATURES[where.mode]:
+        return []
+    with transaction(context.sessions) as session:
+        view = current_setup(session)
+        fallback = view.admin_email if view else ""
+        who: dict[str, list[str]] = {}
+        for user in repository.active_users_with_role(session, APP_ADMINISTRATOR):
+            who.setdefault(user.m365_admin_email or fallback, []).append(user.user_name)
+        if fallback:
+            who.setdefault(fallback, [])
+    try:
+        token = token_client(context).fetch_uncached(where.credentials, SUPPORT_RESOURCE)
+    except TokenError:
+        return []
+    failures = []
+    with outbound_client(context, name="troubleshooting") as http:
+        support = SupportClient(http, base_url=where.support_url, access_token=lambda: token)
+        for email, names in sorted(who.items()):
+            failure = _admin_failure(context, support, email, names)
+            if failure:
+                failures.append(failure)
+    return failures
+
+
+def _admin_failure(
+    context: ConnectorContext, support: SupportClient, email: str, names: list[str]
+) -> Failure | None:
+    users = f"administrator(s) {', '.join(names)}" if names else "the setup's Microsoft 365 admin email"
+    if not email:
+        return Failure(
+            (8,), f"No Microsoft 365 admin email for {users}: set one in Setup step 5 or link one."
+        )
+    try:
+        if support.tenant_admin(email):
+            return None
+    except SupportError:
+        return None
+    with transaction(context.sessions) as session:
+        shown = evidence.lines(evidence.log_lines(session, f"{email} is not a valid Microsoft 365 admin"))
+        calls = evidence.recent_calls(session)
+        shown += evidence.calls(c for c in calls if "/cases" in c.url and c.status == 403)
+    return Failure((8,), f"{email}, used by {users}, is not a tenant admin on the cloud side.", shown)

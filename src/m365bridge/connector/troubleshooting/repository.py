@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from m365bridge.connector.cases.models import SupportCase
 from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.insights.models import InsightResult
 from m365bridge.connector.users.models import User, UserRole
@@ -32,3 +33,14 @@ def orphan_insight_incidents(session: Session) -> list[tuple[str, int]]:
         .order_by(InsightResult.incident_sys_id)
     )
     return [(sys_id, int(count)) for sys_id, count in session.execute(query)]
+
+
+def orphan_cases(session: Session) -> Sequence[SupportCase]:
+    """Stored cases whose incident no longer exists."""
+    query = (
+        select(SupportCase)
+        .outerjoin(Incident, Incident.sys_id == SupportCase.incident_sys_id)
+        .where(Incident.sys_id.is_(None))
+        .order_by(SupportCase.created_at)
+    )
+    return session.scalars(query).all()

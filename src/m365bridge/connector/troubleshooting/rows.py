@@ -7,14 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from m365bridge.connector.cases.service import NOT_AN_ADMIN, TICKET_NOT_SAVED
 from m365bridge.connector.insights.solutions import CONTACT_APP_SUPPORT
 from m365bridge.connector.setup.gate import SETUP_INCOMPLETE, SETUP_NOT_CONFIRMED
 
-NOT_TENANT_ADMIN = (
-    "{EmailAddress} is not a valid Microsoft 365 admin account. You need Microsoft 365 admin privileges to "
-    "open a service request. In the app, link the admin account."
-)
-TICKET_NOT_SAVED = "Unable to save ticket details. Please contact App support."
+NOT_TENANT_ADMIN = NOT_AN_ADMIN.replace("{email}", "{EmailAddress}")
 D1 = "the error at the top of the form, and the system log (source x_mioms_m365_assis)"
 D2 = "the outbound HTTP log, filtered on the identity host and the support-service host"
 

@@ -18,6 +18,7 @@ STORED_CHECKS: tuple[tuple[str, tuple[int, ...], StoredCheck], ...] = (
     ("Setup finished and confirmed", (2, 3, 4, 5, 6, 7), checks.setup_gate),
     ("Contact Microsoft support reaches the service", (13,), checks.case_network),
     ("Stored recommended solutions have their incident", (14,), checks.stored_insights),
+    ("Stored cases have their incident", (15,), checks.stored_cases),
     ("Ticket details saved", (16,), checks.ticket_details),
 )
 
@@ -28,16 +29,20 @@ def run_doctor(context: ConnectorContext, *, live_checks: bool = True) -> Doctor
     with transaction(context.sessions) as session:
         for name, rows, check in STORED_CHECKS:
             report.results.append(CheckResult(name, rows, tuple(check(session))))
-    report.results.append(_connectivity(context, live_checks))
+    report.results.extend(_live(context, live_checks))
     report.results.sort(key=lambda result: result.rows[0])
     return report
 
 
-def _connectivity(context: ConnectorContext, live_checks: bool) -> CheckResult:
-    name, rows = "Outbound token and support service answer", (9, 10, 11, 12)
+def _live(context: ConnectorContext, live_checks: bool) -> list[CheckResult]:
+    checks_here = (
+        ("Outbound token and support service answer", (9, 10, 11, 12), live.connectivity),
+        ("Administrators' Microsoft 365 admin accounts", (8,), live.admin_accounts),
+    )
     if not live_checks:
-        return CheckResult(name, rows, skipped="live checks are switched off (--offline)")
+        why = "live checks are switched off (--offline)"
+        return [CheckResult(name, rows, skipped=why) for name, rows, _ in checks_here]
     where = live.target(context)
     if isinstance(where, str):
-        return CheckResult(name, rows, skipped=where)
-    return CheckResult(name, rows, tuple(live.connectivity(context, where)))
+        return [CheckResult(name, rows, skipped=where) for name, rows, _ in checks_here]
+    return [CheckResult(name, rows, tuple(check(context, where))) for name, rows, check in checks_here]
