@@ -15,6 +15,7 @@ from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.cases import endpoints as cases_endpoints
 from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.health import pages as health_pages
 from m365bridge.connector.health.background import background_health_sync
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
@@ -64,6 +65,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(incident_pages.router)
     app.include_router(insights_endpoints.router)
     app.include_router(insights_pages.router)
+    app.include_router(health_pages.router)
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)

@@ -10,6 +10,7 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph import importer as graph_importer
 from m365bridge.cloud.identity import service as identity
 from m365bridge.cloud.identity.resources import GRAPH_RESOURCE, SUPPORT_RESOURCE
+from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.knowledge.importer import STARTER_FOLDER, STARTER_OPTIONS, import_folder
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.registry import service as registry
@@ -39,6 +40,8 @@ def cloud_tenant(cloud: CloudContext, *, knowledge: bool = True) -> Tenant:
             session, app, GRAPH_RESOURCE, ["ServiceHealth.Read.All", "ServiceMessage.Read.All"]
         )
         identity.grant_app_roles(session, app, SUPPORT_RESOURCE, ["Support.ReadWrite.All"])
+        # The admin center's "Application ID to issue Auth Token": the support service accepts only this app.
+        integration.save_basic_information(session, tenant.id, app_id=app.client_id)
         return Tenant(tenant.id, app.client_id, secret)
 
 

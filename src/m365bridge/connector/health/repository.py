@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.health.models import (
+    AutoIncidentLink,
     ServiceHealthIssue,
     ServiceMessage,
     SyncLease,
     SyncRun,
     SyncState,
 )
+from m365bridge.connector.incidents.models import Incident
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -142,3 +144,17 @@ def issues_fingerprint(session: Session) -> tuple[Any, ...]:
     ).one()
     last_run = session.scalar(select(func.max(SyncRun.id)).where(SyncRun.issues > 0))
     return (count, newest, last_run)
+
+
+def issues_with_incidents(
+    session: Session, limit: int = 200
+) -> Sequence[tuple[ServiceHealthIssue, str | None, str | None]]:
+    """The newest issues with the number and sys_id of each one's auto-created incident, if any."""
+    rows = session.execute(
+        select(ServiceHealthIssue, Incident.number, Incident.sys_id)
+        .outerjoin(AutoIncidentLink, AutoIncidentLink.issue_id == ServiceHealthIssue.id)
+        .outerjoin(Incident, Incident.sys_id == AutoIncidentLink.incident_sys_id)
+        .order_by(ServiceHealthIssue.last_modified_at.desc(), ServiceHealthIssue.id)
+        .limit(limit)
+    )
+    return [(issue, number, sys_id) for issue, number, sys_id in rows]
