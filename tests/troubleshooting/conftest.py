@@ -1,5 +1,5 @@
-"""The real cloud over https (identity, Graph, support service, starter KB) whose tenant accepts its outbound
-app in the admin center, a connector (TestClient) trusting it, and the doctor's helpers."""
+"""The real cloud over https (identity, Graph, support service, starter KB), a connector (TestClient) trusting
+it, and the doctor's helpers."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ from fastapi.testclient import TestClient
 
 from m365bridge.cloud.app import create_app as create_cloud_app
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.integration import service as integration
 from m365bridge.connector.app import create_app as create_connector_app
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.troubleshooting.report import DoctorReport, Failure
 from m365bridge.connector.troubleshooting.service import run_doctor
 from m365bridge.connector.users.roles import INSIGHTS_USER, ITIL
-from m365bridge.shared.db import transaction
 from m365bridge.shared.serving import serving
 from m365bridge.shared.tls import ServerCertificate
 from tests.connector.auth.helpers import login, make_user
@@ -29,8 +27,6 @@ from tests.connector.insights.world import add_issue, cloud_tenant
 @pytest.fixture
 def world(tmp_path: Path, cloud_context: CloudContext, tls: ServerCertificate) -> Iterator[World]:
     tenant = cloud_tenant(cloud_context)
-    with transaction(cloud_context.sessions) as session:
-        integration.save_basic_information(session, tenant.tenant_id, app_id=tenant.client_id)
     add_issue(cloud_context, tenant, "EX100200", "Mail delivery delayed in Exchange Online")
     connector = ConnectorContext.build(
         ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert, health_sync_autostart=False)
