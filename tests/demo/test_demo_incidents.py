@@ -1,4 +1,4 @@
-"""The demo's sample incidents match live service health and KB articles, and the doctor finds nothing wrong."""
+"""The demo's sample incidents match live service health and KB articles; the doctor finds nothing wrong."""
 
 from __future__ import annotations
 
