@@ -129,6 +129,7 @@ def connector_settings(tmp_path: Path, new_database_url: Callable[[str], str | N
         data_dir=tmp_path / "connector",
         database_url=new_database_url("connector"),
         housekeeping_interval_seconds=0,
+        health_sync_autostart=False,
     )
 
 

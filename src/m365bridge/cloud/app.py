@@ -51,8 +51,6 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.state.context = context
     install_error_handlers(app)
     install_health(app, context.engine)
-    token = context.settings.metrics_token
-    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     mount_static(app)
     app.include_router(directory_pages)
     app.include_router(integration_api)
@@ -61,6 +59,8 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(cases_api)
     app.include_router(directory_api)
     app.include_router(console_pages)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(graph_admin.router)
     app.mount("/graph", create_graph_app(context))
     app.include_router(knowledge_router)

@@ -21,9 +21,13 @@ from m365bridge.connector.auth import pages as auth_pages
 from m365bridge.connector.cases import endpoints as cases_endpoints
 from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.health import pages as health_pages
+from m365bridge.connector.health.background import background_health_sync
 from m365bridge.connector.housekeeping.runner import HousekeepingRunner
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
+from m365bridge.connector.insights import endpoints as insights_endpoints
+from m365bridge.connector.insights import pages as insights_pages
 from m365bridge.connector.logs import http_log_pages
 from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
@@ -31,6 +35,7 @@ from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
+from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.web.templating import install_web
@@ -41,11 +46,16 @@ from m365bridge.shared.web import install_error_handlers, install_health
 def create_app(settings: ConnectorSettings | None = None, context: ConnectorContext | None = None) -> FastAPI:
     context = context or ConnectorContext.build(settings or ConnectorSettings())
 
+    runner = background_health_sync(context)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         housekeeping = HousekeepingRunner(context)
         housekeeping.start()
+        if context.settings.health_sync_autostart:
+            runner.start()
         yield
+        runner.stop()
         housekeeping.stop()
         context.close()
 
@@ -65,6 +75,9 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(logs_pages.router)
     app.include_router(incident_endpoints.router)
     app.include_router(incident_pages.router)
+    app.include_router(insights_endpoints.router)
+    app.include_router(insights_pages.router)
+    app.include_router(health_pages.router)
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)
@@ -74,6 +87,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(allowlist_pages.router)
     app.include_router(setup_inbound.router)
     app.include_router(setup_pages.router)
+    app.include_router(troubleshooting_pages.router)
     app.include_router(cases_endpoints.router)
     app.include_router(cases_pages.router)
     return app

@@ -17,6 +17,7 @@ from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.registry.cli import app as oauth_entities_app
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup.cli import app as setup_app
+from m365bridge.connector.troubleshooting.cli import doctor
 from m365bridge.connector.users import cli as users_cli
 from m365bridge.shared import migrate
 
@@ -33,6 +34,7 @@ app.add_typer(oauth_entities_app, name="oauth-entities")
 app.add_typer(health_app, name="health")
 app.add_typer(setup_app, name="setup")
 app.command("rotate-key")(rotate_key)
+app.command("doctor")(doctor)
 
 
 def settings_for(data_dir: Path | None) -> ConnectorSettings:

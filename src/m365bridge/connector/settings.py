@@ -114,6 +114,11 @@ class ConnectorSettings(BaseSettings):
     health_sync_interval_seconds: int = Field(
         300, description="How often the app's background runner syncs service health (0 disables it)."
     )
+    health_sync_autostart: bool = Field(
+        True,
+        description="Start the service health runner with the app once setup has an outbound OAuth provider "
+        "(tests turn it off).",
+    )
     health_watermark_skew_seconds: int = Field(
         300, description="Incremental syncs ask for changes since the last watermark minus this much."
     )

@@ -7,6 +7,7 @@ admin would, from the setup file this module writes in memory.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
@@ -51,9 +52,9 @@ def provision_connector_setup(record: DemoRecord, cloud: CloudContext, connector
         for name, roles in PEOPLE.items():
             record.users[name] = _person(session, name, roles)
         _outbound_entity(session, connector, record)
-        inbound = _inbound(session, mode, record)
-    _cloud_settings(cloud, connector, mode, record, inbound)
-    outcome = run_setup(connector, mode, _setup_file(mode, record, inbound))
+        inbound = connector_registrations(session, mode, record)
+    cloud_settings(cloud, connector, mode, record, inbound)
+    outcome = run_setup(connector, mode, setup_file(mode, record, inbound))
     record.extra["endpoint"] = endpoint(connector)
     record.extra["setup"] = {
         "confirmed": outcome.confirmed,
@@ -87,20 +88,21 @@ def _person(
 
 
 def _outbound_entity(session: Session, connector: ConnectorContext, record: DemoRecord) -> None:
-    """The outbound app as the connector's OAuth provider (secrets of earlier starts stay valid)."""
-    if registry_repository.find_entity_by_name(session, OUTBOUND_ENTITY) is None:
-        outbound = record.apps["outbound"]
-        registry.create_entity(
-            session,
-            connector.secrets,
-            name=OUTBOUND_ENTITY,
-            client_id=outbound["client_id"],
-            client_secret=outbound["client_secret"],
-            token_url=f"{record.identity_url}/{record.tenant['id']}/oauth2/token",
-        )
+    """The outbound app as the connector's OAuth provider, remade each start (the cloud's port may move)."""
+    if registry_repository.find_entity_by_name(session, OUTBOUND_ENTITY) is not None:
+        registry.delete_entity(session, OUTBOUND_ENTITY)
+    outbound = record.apps["outbound"]
+    registry.create_entity(
+        session,
+        connector.secrets,
+        name=OUTBOUND_ENTITY,
+        client_id=outbound["client_id"],
+        client_secret=outbound["client_secret"],
+        token_url=f"{record.identity_url}/{record.tenant['id']}/oauth2/token",
+    )
 
 
-def _inbound(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]:
+def connector_registrations(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]:
     """Basic: an OAuth client and the integration user; AAD: the OIDC provider and entity."""
     if mode is Mode.BASIC:
         for client in oauth_server.list_clients(session):
@@ -117,24 +119,22 @@ def _inbound(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]
             "password": user["password"],
         }
     if mode is Mode.AAD:
-        try:
-            provider = oidc_config.get_provider(session, OIDC_PROVIDER)
-        except NotFound:
-            provider = oidc_config.create_provider(
-                session,
-                OIDC_PROVIDER,
-                f"{record.identity_url}/{record.tenant['id']}/.well-known/openid-configuration",
-            )
+        with suppress(NotFound):  # remade each start: the cloud's port may have moved
+            oidc_config.delete_provider(session, OIDC_PROVIDER)
+        provider = oidc_config.create_provider(
+            session,
+            OIDC_PROVIDER,
+            f"{record.identity_url}/{record.tenant['id']}/.well-known/openid-configuration",
+        )
         audience = record.apps["rest_api"]["client_id"]
-        if not any(e.client_id == audience for e in provider.entities):
-            oidc_config.create_entity(session, "Microsoft 365 support REST API", audience, provider.id)
+        oidc_config.create_entity(session, "Microsoft 365 support REST API", audience, provider.id)
         rest_user = record.apps["rest_user"]["client_id"]
         record.users["integration"] = {"user_name": rest_user, "password": "", "roles": [INCIDENT_MANAGER]}
         return {"client_id": audience, "user": rest_user}
     return {}
 
 
-def _cloud_settings(
+def cloud_settings(
     cloud: CloudContext, connector: ConnectorContext, mode: Mode, record: DemoRecord, inbound: dict[str, str]
 ) -> None:
     """What the tenant's admin enters on the cloud side's Support integration page."""
@@ -173,7 +173,7 @@ def _cloud_settings(
             integration.add_repository(session, tenant, data, cloud.secrets)
 
 
-def _setup_file(mode: Mode, record: DemoRecord, inbound: dict[str, str]) -> dict[str, Any]:
+def setup_file(mode: Mode, record: DemoRecord, inbound: dict[str, str]) -> dict[str, Any]:
     """The setup file an admin would write for ``connector setup --config``."""
     return {
         "mode": mode.value,

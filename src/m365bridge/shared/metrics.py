@@ -19,7 +19,7 @@ import hmac
 import ipaddress
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -95,7 +95,7 @@ class Metrics:
         existing = self._metrics.get(name)
         if existing is None:
             existing = self._metrics[name] = make()
-        return existing  # type: ignore[return-value]
+        return cast(M, existing)
 
 
 class RequestMetricsMiddleware:

@@ -1,19 +1,19 @@
 """Which synced service health issues an incident is probably about, with what an agent needs to know.
 
 Open issues come first, then those resolved in the last seven days; older resolved issues never match.
-Within each group the text ranker orders them. The ranker is an interface (``Scorer``) so the shared
-protocol-neutral ranker can replace the small BM25 scorer here without changing callers.
+Within each group the shared BM25F ranker (``m365bridge.shared.ranking``) orders them, over the issue's
+title, impact description and scope (service, feature, feature group). Building the index is the costly
+part, so an ``IssueIndexCache`` keeps it until the synced issues change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 import re
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.health import repository
 from m365bridge.connector.health.models import ServiceHealthIssue
 from m365bridge.shared.orm import utcnow
+from m365bridge.shared.ranking import BM25FParameters, Ranker
 
 RESOLVED_WINDOW = dt.timedelta(days=7)
-# Scores each document against the query; one score per document, 0 for no match.
-Scorer = Callable[[str, Sequence[str]], list[float]]
+# Issues have no long body: the title and the impact carry the words, the scope names the product.
+ISSUE_WEIGHTS = {"title": 3.0, "description": 1.5, "keywords": 1.0}
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,46 @@ class IssueMatch:
     last_update_at: dt.datetime | None
     last_update: str
     next_update_at: dt.datetime | None
+    # When the issue stopped counting as open (resolved issues only): its end, else its last change.
+    resolved_at: dt.datetime | None
     score: float
+
+
+@dataclass(frozen=True)
+class IssueIndex:
+    """A ranker over every synced issue, and each issue as a match waiting for its score."""
+
+    fingerprint: tuple[Any, ...]
+    ranker: Ranker
+    issues: dict[str, IssueMatch]
+
+
+def build_index(session: Session) -> IssueIndex:
+    fingerprint = repository.issues_fingerprint(session)
+    issues = repository.all_issues(session)
+    ranker = Ranker(
+        ((issue.id, _fields(issue)) for issue in issues),
+        parameters=BM25FParameters(weights=ISSUE_WEIGHTS),
+    )
+    return IssueIndex(fingerprint, ranker, {issue.id: _match(issue) for issue in issues})
+
+
+class IssueIndexCache:
+    """The current ``IssueIndex`` of one process, rebuilt when a cheap fingerprint of the table changes."""
+
+    def __init__(self) -> None:
+        self._index: IssueIndex | None = None
+        self._lock = threading.Lock()
+
+    def get(self, session: Session) -> IssueIndex:
+        fingerprint = repository.issues_fingerprint(session)
+        index = self._index
+        if index is not None and index.fingerprint == fingerprint:
+            return index
+        with self._lock:
+            if self._index is None or self._index.fingerprint != fingerprint:
+                self._index = build_index(session)
+            return self._index
 
 
 def match_issues(
@@ -53,28 +93,35 @@ def match_issues(
     *,
     limit: int = 5,
     now: dt.datetime | None = None,
-    scorer: Scorer | None = None,
+    cache: IssueIndexCache | None = None,
 ) -> list[IssueMatch]:
-    now = now or utcnow()
-    issues = repository.issues_for_matching(session, now - RESOLVED_WINDOW)
+    """The best ``limit`` open or recently resolved issues for an incident's text, open ones first."""
     query = f"{short_description} {short_description} {description}".strip()
-    if not issues or not query:
+    if not query:
         return []
-    scores = (scorer or bm25_scores)(query, [_document(issue) for issue in issues])
-    ranked = sorted(
-        ((issue, score) for issue, score in zip(issues, scores, strict=True) if score > 0),
-        key=lambda pair: (pair[0].is_resolved, -pair[1]),
-    )
-    return [_match(issue, score) for issue, score in ranked[:limit]]
+    index = cache.get(session) if cache is not None else build_index(session)
+    if not len(index.ranker):
+        return []
+    since = (now or utcnow()) - RESOLVED_WINDOW
+
+    def current(issue_id: str) -> bool:
+        issue = index.issues[issue_id]
+        return not issue.is_resolved or (issue.resolved_at is not None and issue.resolved_at >= since)
+
+    hits = index.ranker.search(query, top=len(index.ranker), allowed=current)
+    ranked = sorted(hits, key=lambda hit: (index.issues[hit.id].is_resolved, -hit.score))
+    return [replace(index.issues[hit.id], score=hit.score) for hit in ranked[:limit]]
 
 
-def _document(issue: ServiceHealthIssue) -> str:
-    return " ".join(
-        [issue.title, issue.impact_description, issue.service, issue.feature, issue.feature_group]
-    )
+def _fields(issue: ServiceHealthIssue) -> dict[str, str]:
+    return {
+        "title": issue.title,
+        "description": issue.impact_description,
+        "keywords": " ".join([issue.service, issue.feature, issue.feature_group]),
+    }
 
 
-def _match(issue: ServiceHealthIssue, score: float) -> IssueMatch:
+def _match(issue: ServiceHealthIssue) -> IssueMatch:
     posts = sorted(issue.posts or [], key=lambda post: post.get("createdDateTime") or "")
     last = posts[-1] if posts else None
     return IssueMatch(
@@ -92,7 +139,8 @@ def _match(issue: ServiceHealthIssue, score: float) -> IssueMatch:
         last_update_at=repository.parse_time(last.get("createdDateTime")) if last else None,
         last_update=post_text(last) if last else "",
         next_update_at=None if issue.is_resolved else next_update_time(posts),
-        score=score,
+        resolved_at=(issue.end_at or issue.last_modified_at) if issue.is_resolved else None,
+        score=0.0,
     )
 
 
@@ -132,29 +180,3 @@ def parse_when(text: str) -> dt.datetime | None:
         except ValueError:
             continue
     return None
-
-
-TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def _terms(text: str) -> list[str]:
-    return [term for term in TOKEN.findall(text.lower()) if len(term) > 1]
-
-
-def bm25_scores(query: str, documents: Sequence[str], *, k1: float = 1.2, b: float = 0.75) -> list[float]:
-    """Okapi BM25 over the given documents only: small, self-contained, good enough for issue titles."""
-    docs = [Counter(_terms(doc)) for doc in documents]
-    lengths = [sum(doc.values()) for doc in docs]
-    average = (sum(lengths) / len(docs)) if docs else 0.0
-    frequency = Counter(term for doc in docs for term in doc)
-    scores = []
-    for doc, length in zip(docs, lengths, strict=True):
-        score = 0.0
-        for term in set(_terms(query)):
-            if term not in doc:
-                continue
-            idf = math.log(1 + (len(docs) - frequency[term] + 0.5) / (frequency[term] + 0.5))
-            tf = doc[term]
-            score += idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / (average or 1)))
-        scores.append(score)
-    return scores

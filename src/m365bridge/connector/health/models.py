@@ -87,3 +87,29 @@ class SyncRun(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0)
     removed: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class AutoIncidentSettings(Base):
+    """Service Health page settings: whether and how to open an ITSM incident per Microsoft issue."""
+
+    __tablename__ = "x_mioms_m365_assis_auto_incident_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, default=1)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    assignment_group: Mapped[str] = mapped_column(String(80), default="")
+    category: Mapped[str] = mapped_column(String(40), default="")
+    assigned_to: Mapped[str | None] = mapped_column(String(32), default=None)
+    subcategory: Mapped[str] = mapped_column(String(40), default="")
+    auto_resolve: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AutoIncidentLink(Base):
+    """The one ITSM incident of a Microsoft issue; the unique issue id makes creation insert-or-skip."""
+
+    __tablename__ = "x_mioms_m365_assis_auto_incident"
+
+    issue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_sys_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # Microsoft posts already written to the incident as work notes.
+    posts_posted: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,12 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.health.models import (
+    AutoIncidentLink,
     ServiceHealthIssue,
     ServiceMessage,
     SyncLease,
     SyncRun,
     SyncState,
 )
+from m365bridge.connector.incidents.models import Incident
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -131,10 +133,28 @@ def recent_runs(session: Session, limit: int = 20) -> Sequence[SyncRun]:
     return session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
 
 
-def issues_for_matching(session: Session, resolved_since: dt.datetime) -> Sequence[ServiceHealthIssue]:
-    """Open issues, and those resolved (ended or last changed) since ``resolved_since``."""
-    resolved_at = func.coalesce(ServiceHealthIssue.end_at, ServiceHealthIssue.last_modified_at)
-    recent = resolved_at >= resolved_since
-    return session.scalars(
-        select(ServiceHealthIssue).where(or_(ServiceHealthIssue.is_resolved.is_(False), recent))
-    ).all()
+def all_issues(session: Session) -> Sequence[ServiceHealthIssue]:
+    return session.scalars(select(ServiceHealthIssue)).all()
+
+
+def issues_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Changes whenever an issue is added or stored in a newer version (by a sync or directly)."""
+    count, newest = session.execute(
+        select(func.count(ServiceHealthIssue.id), func.max(ServiceHealthIssue.last_modified_at))
+    ).one()
+    last_run = session.scalar(select(func.max(SyncRun.id)).where(SyncRun.issues > 0))
+    return (count, newest, last_run)
+
+
+def issues_with_incidents(
+    session: Session, limit: int = 200
+) -> Sequence[tuple[ServiceHealthIssue, str | None, str | None]]:
+    """The newest issues with the number and sys_id of each one's auto-created incident, if any."""
+    rows = session.execute(
+        select(ServiceHealthIssue, Incident.number, Incident.sys_id)
+        .outerjoin(AutoIncidentLink, AutoIncidentLink.issue_id == ServiceHealthIssue.id)
+        .outerjoin(Incident, Incident.sys_id == AutoIncidentLink.incident_sys_id)
+        .order_by(ServiceHealthIssue.last_modified_at.desc(), ServiceHealthIssue.id)
+        .limit(limit)
+    )
+    return [(issue, number, sys_id) for issue, number, sys_id in rows]

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.health.auto_incidents import apply_auto_incidents
 from m365bridge.connector.health.sync import sync_service_health
 from m365bridge.connector.logs import http_log
 from m365bridge.shared.db import transaction
@@ -49,7 +50,9 @@ class HealthSyncRunner:
             http_log.purge(session, retention_days=self._context.settings.http_log_retention_days)
         entity_id = self._resolve_entity()
         if entity_id:
-            sync_service_health(self._context, entity_id=entity_id, graph_url=self._graph_url())
+            outcome = sync_service_health(self._context, entity_id=entity_id, graph_url=self._graph_url())
+            if outcome.ran:
+                apply_auto_incidents(self._context)
 
     def _loop(self, interval: float) -> None:
         while not self._stop.is_set():

@@ -35,10 +35,12 @@ from m365bridge.connector.incidents.table import (
     State,
 )
 from m365bridge.connector.users import repository as users
+from m365bridge.connector.users.roles import APP_ADMINISTRATOR, INSIGHTS_USER
 from m365bridge.connector.web.templating import redirect, render
 from m365bridge.shared.errors import UserError
 
 PAGE_SIZE = 50
+M365_TAB_ROLES = (INSIGHTS_USER, APP_ADMINISTRATOR)
 TABS = {"notes": "Notes", "resolution": "Resolution information", "m365": "Microsoft 365 support"}
 
 router = APIRouter(tags=["Incident pages"], include_in_schema=False)
@@ -109,11 +111,12 @@ def form_context(session: Session, incident: Incident | None, user: Principal, t
     """Everything ``incidents/form.html`` needs; pages extending it start from this."""
     people = users.list_users(session)
     journal = service.list_journal(session, incident) if incident else []
+    tabs = visible_tabs(user)
     return {
         "title": incident.number if incident else "New incident",
         "incident": incident,
-        "tab": tab if tab in TABS else "notes",
-        "tabs": TABS,
+        "tab": tab if tab in tabs else "notes",
+        "tabs": tabs,
         "people": people,
         "names": {p.id: p.name or p.user_name for p in people},
         "journal": journal,
@@ -123,6 +126,11 @@ def form_context(session: Session, incident: Incident | None, user: Principal, t
         "editable_states": {s: STATE_LABELS[s] for s in (State.NEW, State.IN_PROGRESS, State.ON_HOLD)},
         **LABELS,
     }
+
+
+def visible_tabs(user: Principal) -> dict[str, str]:
+    """The Microsoft 365 support tab only for insights users and app administrators (row 1 of the guide)."""
+    return {key: label for key, label in TABS.items() if key != "m365" or user.has_role(*M365_TAB_ROLES)}
 
 
 def _form(
@@ -148,6 +156,9 @@ def incident_form(
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
     session: Session = Depends(get_session),
 ) -> Response:
+    if request.query_params.get("tab") == "m365":
+        # The tab is its own page (insights), which also logs why a user without the role does not see it.
+        return redirect(f"/incidents/{sys_id}/m365")
     return _form(request, session, service.get_incident(session, sys_id), user)
 
 

@@ -1,10 +1,11 @@
 """The one HTTP client of the Microsoft 365 support service's connector-facing API (``/support/v1``).
 
-Every call carries an outbound bearer token for ``api://m365-support``. Failures become a
-``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a ``SupportPermanentError`` (the service
-refused: ``str()`` carries its explanation, which says what to configure). Later features (solutions,
-cases) add their calls here. A refusal's ``code`` is the service's error code when it sent one
-(``NotTenantAdmin`` when the admin email opening a case is not a tenant admin).
+Every call carries an outbound bearer token for ``api://m365-support``, except the public recommended
+solutions search of "Continue without any setup", which goes without one (``access_token=None``).
+Failures become a ``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a
+``SupportPermanentError`` (the service refused: ``str()`` carries its explanation, which says what to
+configure). A refusal's ``code`` is the service's error code when it sent one (``NotTenantAdmin`` when
+the admin email opening a case is not a tenant admin).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class SupportPermanentError(SupportError):
 
 
 class SupportClient:
-    def __init__(self, http: httpx.Client, *, base_url: str, access_token: Callable[[], str]) -> None:
+    def __init__(self, http: httpx.Client, *, base_url: str, access_token: Callable[[], str] | None) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._access_token = access_token
@@ -55,6 +56,10 @@ class SupportClient:
     def probe(self, repository_id: str) -> dict[str, Any]:
         """Ask the service to authenticate to the repository's Endpoint and GET its ``/probe``."""
         return self._request("POST", f"/v1/repositories/{repository_id}/probe")
+
+    def search_solutions(self, text: str, *, top: int = 10) -> dict[str, Any]:
+        """Recommended solutions and articles for ``text``: ``{"value": [...], "public_only": bool}``."""
+        return self._request("POST", "/v1/solutions/search", json={"text": text[:4000], "top": top})
 
     def open_case(self, case: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         """Open a case; the same ``idempotency_key`` again returns the case it opened, never a second."""
@@ -80,11 +85,9 @@ class SupportClient:
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         url = f"{self._base}{path}"
-        headers = {
-            "Authorization": f"Bearer {self._access_token()}",
-            "Accept": "application/json",
-            **(headers or {}),
-        }
+        headers = {"Accept": "application/json", **(headers or {})}
+        if self._access_token is not None:
+            headers["Authorization"] = f"Bearer {self._access_token()}"
         try:
             response = self._http.request(method, url, headers=headers, **kwargs)
         except httpx.TransportError as exc:

@@ -275,6 +275,28 @@ def upgrade() -> None:
         batch_op.create_index("ix_syslog_source", ["source"], unique=False)
 
     op.create_table(
+        "x_mioms_m365_assis_auto_incident",
+        sa.Column("issue_id", sa.String(length=64), nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("posts_posted", sa.Integer(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("issue_id", name=op.f("pk_x_mioms_m365_assis_auto_incident")),
+        sa.UniqueConstraint(
+            "incident_sys_id", name=op.f("uq_x_mioms_m365_assis_auto_incident_incident_sys_id")
+        ),
+    )
+    op.create_table(
+        "x_mioms_m365_assis_auto_incident_settings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("assignment_group", sa.String(length=80), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("assigned_to", sa.String(length=32), nullable=True),
+        sa.Column("subcategory", sa.String(length=40), nullable=False),
+        sa.Column("auto_resolve", sa.Boolean(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_auto_incident_settings")),
+    )
+    op.create_table(
         "x_mioms_m365_assis_case",
         sa.Column("sys_id", sa.String(length=32), nullable=False),
         sa.Column("case_id", sa.String(length=36), nullable=False),
@@ -312,6 +334,48 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_case_event")),
         sa.UniqueConstraint("case_id", "sequence", name=op.f("uq_x_mioms_m365_assis_case_event_case_id")),
     )
+    op.create_table(
+        "x_mioms_m365_assis_insight",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("query_text", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("result", sa.JSON(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_insight")),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_insight", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_insight_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_insight_incident_sys_id"), ["incident_sys_id"], unique=False
+        )
+
+    op.create_table(
+        "x_mioms_m365_assis_insight_feedback",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("result_id", sa.String(length=300), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("vote", sa.Integer(), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_insight_feedback")),
+        sa.UniqueConstraint(
+            "incident_sys_id",
+            "result_id",
+            "user_id",
+            name=op.f("uq_x_mioms_m365_assis_insight_feedback_incident_sys_id"),
+        ),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_insight_feedback", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_insight_feedback_incident_sys_id"),
+            ["incident_sys_id"],
+            unique=False,
+        )
+
     op.create_table(
         "x_mioms_m365_assis_setup",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -479,11 +543,22 @@ def downgrade() -> None:
 
     op.drop_table("oauth_entity_profile")
     op.drop_table("x_mioms_m365_assis_setup")
+    with op.batch_alter_table("x_mioms_m365_assis_insight_feedback", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_feedback_incident_sys_id"))
+
+    op.drop_table("x_mioms_m365_assis_insight_feedback")
+    with op.batch_alter_table("x_mioms_m365_assis_insight", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_incident_sys_id"))
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_insight_created_at"))
+
+    op.drop_table("x_mioms_m365_assis_insight")
     op.drop_table("x_mioms_m365_assis_case_event")
     with op.batch_alter_table("x_mioms_m365_assis_case", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_case_incident_sys_id"))
 
     op.drop_table("x_mioms_m365_assis_case")
+    op.drop_table("x_mioms_m365_assis_auto_incident_settings")
+    op.drop_table("x_mioms_m365_assis_auto_incident")
     with op.batch_alter_table("syslog", schema=None) as batch_op:
         batch_op.drop_index("ix_syslog_source")
         batch_op.drop_index("ix_syslog_created_at")
