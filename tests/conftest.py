@@ -15,6 +15,7 @@ from m365bridge.connector.app import create_app as create_connector_app
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared.tls import ServerCertificate, ensure_server_certificate
+from tests.tally import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401 - pytest hooks
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATASETS = SHARED / "datasets"
