@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from m365bridge.cloud.app import create_app as create_cloud_app
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.identity import keys
-from m365bridge.cloud.identity import repository as identity_repository
 from m365bridge.cloud.identity import service as identity
 from m365bridge.cloud.identity.resources import GRAPH_RESOURCE
 from m365bridge.cloud.settings import CloudSettings
@@ -89,8 +88,7 @@ class World:
     def signing_key(self) -> tuple[str, Any]:
         """The cloud's active private key and its kid: what a thief of the key would hold."""
         with transaction(self.cloud.sessions) as session:
-            key = identity_repository.active_signing_key(session)
-            assert key is not None
+            key = keys.ensure_active_key(session, self.cloud.secrets)
             return key.kid, keys.private_key(key, self.cloud.secrets)
 
     def rotate_keys(self) -> None:
