@@ -46,7 +46,8 @@ def cloud_client(cloud_context: CloudContext) -> Iterator[TestClient]:
 
 @pytest.fixture
 def connector_settings(tmp_path: Path) -> ConnectorSettings:
-    return ConnectorSettings(data_dir=tmp_path / "connector")
+    # No background purge in tests; tests that need it call the runner's run_once.
+    return ConnectorSettings(data_dir=tmp_path / "connector", housekeeping_interval_seconds=0)
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ from typing import Any
 
 import typer
 
+from m365bridge.cloud.cases.cli import app as outbox_cli
 from m365bridge.cloud.context import MIGRATIONS
+from m365bridge.cloud.directory.cli import app as directory_cli
 from m365bridge.cloud.graph import cli as graph_cli
 from m365bridge.cloud.identity.cli import app as identity_app
 from m365bridge.cloud.knowledge.cli import app as kb_app
@@ -17,6 +19,8 @@ from m365bridge.shared import migrate
 app = typer.Typer(help="The cloud.", no_args_is_help=True)
 db_app = typer.Typer(help="The cloud's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(directory_cli, name="directory")
+app.add_typer(outbox_cli, name="outbox")
 app.add_typer(graph_cli.app, name="graph")
 app.command("replay")(graph_cli.replay_command)
 app.add_typer(kb_app, name="kb")

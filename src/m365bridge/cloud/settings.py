@@ -38,6 +38,36 @@ class CloudSettings(BaseSettings):
         600, description="Recommended-solutions searches per minute per tenant with an outbound-app token."
     )
 
+    ui_idle_timeout_seconds: int = Field(
+        1800, ge=60, description="Cloud UI sessions end after this many seconds without a request."
+    )
+    identity_url: str | None = Field(
+        None,
+        description="Base URL of the identity service the support service gets AAD tokens from; "
+        "default this cloud's base_url.",
+    )
+    outbound_ca_file: Path | None = Field(
+        None, description="Extra CA bundle trusted when calling connectors (e.g. the local demo CA)."
+    )
+    outbox_worker: bool = Field(
+        False, description="Run the case-event delivery worker in a background thread of the app."
+    )
+    outbox_max_attempts: int = Field(
+        8, ge=1, description="Delivery tries of one case event before it is dead-lettered."
+    )
+    outbox_backoff_base_seconds: float = Field(
+        2.0, ge=0, description="First retry delay of a case event; doubles per try, with jitter."
+    )
+    outbox_backoff_max_seconds: float = Field(
+        900.0, ge=0, description="Longest delay between two tries, including a connector's Retry-After."
+    )
+    outbox_lease_seconds: int = Field(
+        120, ge=5, description="How long a worker owns a claimed event before another may take it over."
+    )
+    outbox_poll_seconds: float = Field(1.0, gt=0, description="Idle wait of the delivery worker.")
+    outbox_http_timeout_seconds: float = Field(
+        20.0, gt=0, description="Timeout of each call to a connector's endpoint."
+    )
     graph_throttle_per_minute: int = Field(
         240, description="Graph requests one app may make for one tenant in any 60 seconds (then 429)."
     )

@@ -9,10 +9,19 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.connector.api_errors import install_api_error_handlers
+from m365bridge.connector.auth import (
+    allowlist_pages,
+    client_pages,
+    oidc_endpoints,
+    oidc_pages,
+    token_endpoint,
+)
 from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
-from m365bridge.connector.auth import token_endpoint
+from m365bridge.connector.cases import endpoints as cases_endpoints
+from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.housekeeping.runner import HousekeepingRunner
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
 from m365bridge.connector.logs import http_log_pages
@@ -20,7 +29,10 @@ from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.connector.setup import inbound as setup_inbound
+from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.users import endpoints as users_endpoints
+from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -30,7 +42,10 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeping = HousekeepingRunner(context)
+        housekeeping.start()
         yield
+        housekeeping.stop()
         context.close()
 
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)
@@ -41,6 +56,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_health(app, context.engine)
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(oidc_endpoints.router)
     app.include_router(token_endpoint.router)
     app.include_router(users_endpoints.router)
     app.include_router(logs_pages.router)
@@ -49,4 +65,12 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)
+    app.include_router(users_pages.router)
+    app.include_router(client_pages.router)
+    app.include_router(oidc_pages.router)
+    app.include_router(allowlist_pages.router)
+    app.include_router(setup_inbound.router)
+    app.include_router(setup_pages.router)
+    app.include_router(cases_endpoints.router)
+    app.include_router(cases_pages.router)
     return app

@@ -47,13 +47,19 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
     data_dir = data_dir.resolve()
     tls = ensure_server_certificate(data_dir / "tls")
     cloud_settings = CloudSettings(
-        data_dir=data_dir / "cloud", port=cloud_port, tls=True, public_url=f"https://localhost:{cloud_port}"
+        data_dir=data_dir / "cloud",
+        port=cloud_port,
+        tls=True,
+        public_url=f"https://localhost:{cloud_port}",
+        outbound_ca_file=tls.ca_cert,  # the cloud calls the connector's https Endpoint with case events
+        outbox_worker=True,
     )
     connector_settings = ConnectorSettings(
         data_dir=data_dir / "connector",
         port=connector_port,
         tls=True,
         public_url=f"https://localhost:{connector_port}",
+        ca_bundle=tls.ca_cert,
     )
     cloud_context = CloudContext.build(cloud_settings)
     connector_context = ConnectorContext.build(connector_settings)

@@ -1,6 +1,7 @@
 import pytest
 
 from m365bridge.cloud.identity.resources import GRAPH_RESOURCE, SUPPORT_RESOURCE
+from m365bridge.cloud.integration.service import save_basic_information
 from m365bridge.cloud.knowledge.importer import STARTER_FOLDER, STARTER_OPTIONS, ImportOptions, import_folder
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.db import transaction
@@ -88,8 +89,14 @@ def support_token(client, tenant, app):
     return response.json()["access_token"]
 
 
+def configure_issuing_app(context, directory):
+    with transaction(context.sessions) as session:
+        save_basic_information(session, directory.tenant_id, app_id=directory.client.client_id)
+
+
 def test_tenant_token_sees_its_private_articles_and_is_not_limited_like_anonymous(kb, cloud_client):
     directory = make_directory(kb, "fabrikam.onmicrosoft.com")
+    configure_issuing_app(kb, directory)
     with transaction(kb.sessions) as session:
         import_folder(
             session,
@@ -106,6 +113,14 @@ def test_tenant_token_sees_its_private_articles_and_is_not_limited_like_anonymou
     assert body["public_only"] is False
     assert any(item["id"].startswith(f"{directory.tenant_id}/") for item in body["value"])
     assert not any(item["id"].startswith("contoso/") for item in body["value"])
+
+
+def test_token_of_an_app_other_than_the_configured_one_is_refused(kb, cloud_client):
+    directory = make_directory(kb, "fabrikam.onmicrosoft.com")
+    headers = {"Authorization": f"Bearer {support_token(cloud_client, directory.domain, directory.client)}"}
+    response = cloud_client.get("/support/v1/solutions/search", params={"q": "mfa"}, headers=headers)
+    assert response.status_code == 403
+    assert "Application ID to issue Auth Token" in response.json()["error"]["message"]
 
 
 def test_token_for_another_audience_is_rejected(kb, cloud_client):

@@ -1,14 +1,11 @@
 """Who is searching: a tenant's outbound app (bearer token), or anyone (public articles, lower limit).
 
 A token must be issued for the support resource and come from the app the tenant configured as its
-"Application ID to issue Auth Token". That setting belongs to the support settings; until it is wired in,
-``ISSUING_APP_CHECK`` in ``context.extras`` may hold a ``(session, tenant_id, app_id) -> bool`` callable,
-and without one any app of the tenant with a valid token is accepted.
+"Application ID to issue Auth Token" in the support integration settings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -16,12 +13,10 @@ from sqlalchemy.orm import Session
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.identity.resources import SUPPORT_RESOURCE
 from m365bridge.cloud.identity.verification import TokenRejected, verify_access_token
+from m365bridge.cloud.integration.service import configured_app_id
 from m365bridge.shared.errors import UserError
 
-ISSUING_APP_CHECK = "knowledge.issuing_app_check"
 SUPPORT_ROLE = "Support.ReadWrite.All"
-
-IssuingAppCheck = Callable[[Session, str, str], bool]
 
 
 class NotAuthenticated(UserError):
@@ -60,8 +55,7 @@ def authenticate(context: CloudContext, session: Session, authorization: str | N
         raise UserError(
             f"the app lacks the {SUPPORT_ROLE} role on {SUPPORT_RESOURCE}; grant it", status_code=403
         )
-    check: IssuingAppCheck | None = context.extras.get(ISSUING_APP_CHECK)
-    if check is not None and not check(session, access.tenant_id, access.app_id):
+    if configured_app_id(session, access.tenant_id) != access.app_id:
         raise UserError(
             "this app is not the tenant's 'Application ID to issue Auth Token'; "
             "set it in the support integration settings",

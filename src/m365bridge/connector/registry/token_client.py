@@ -92,6 +92,11 @@ class TokenClient:
             self._tokens[key] = self._fetch(credentials, resource)
             return self._tokens[key].value
 
+    def fetch_uncached(self, credentials: OutboundCredentials, resource: str) -> str:
+        """A new token for ``credentials`` without the cache: setup validates a provider (maybe not yet
+        committed, maybe with a just-changed secret) before it saves the choice."""
+        return self._fetch(credentials, resource).value
+
     def invalidate(self, entity_id: str | None = None) -> None:
         """Forget cached tokens (of one provider, or all), e.g. after its secret changed or a 401."""
         with self._guard:

@@ -275,6 +275,68 @@ def upgrade() -> None:
         batch_op.create_index("ix_syslog_source", ["source"], unique=False)
 
     op.create_table(
+        "x_mioms_m365_assis_case",
+        sa.Column("sys_id", sa.String(length=32), nullable=False),
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=False),
+        sa.Column("incident_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=40), nullable=False),
+        sa.Column("resolved", sa.Boolean(), nullable=False),
+        sa.Column("contact_name", sa.String(length=200), nullable=False),
+        sa.Column("contact_email", sa.String(length=320), nullable=False),
+        sa.Column("contact_phone", sa.String(length=60), nullable=False),
+        sa.Column("preferred_contact_method", sa.String(length=10), nullable=False),
+        sa.Column("admin_email", sa.String(length=320), nullable=False),
+        sa.Column("test_environment", sa.Boolean(), nullable=False),
+        sa.Column("opened_by", sa.String(length=100), nullable=False),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_sequence", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("sys_id", name=op.f("pk_x_mioms_m365_assis_case")),
+        sa.UniqueConstraint("case_id", name=op.f("uq_x_mioms_m365_assis_case_case_id")),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_case", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_case_incident_sys_id"), ["incident_sys_id"], unique=False
+        )
+
+    op.create_table(
+        "x_mioms_m365_assis_case_event",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("sequence", sa.Integer(), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column("received_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_case_event")),
+        sa.UniqueConstraint("case_id", "sequence", name=op.f("uq_x_mioms_m365_assis_case_event_case_id")),
+    )
+    op.create_table(
+        "x_mioms_m365_assis_setup",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("mode", sa.String(length=20), nullable=True),
+        sa.Column("next_step", sa.Integer(), nullable=False),
+        sa.Column("oauth_entity_read_allowed", sa.Boolean(), nullable=False),
+        sa.Column("outbound_entity_id", sa.String(length=32), nullable=True),
+        sa.Column("external_oidc", sa.Boolean(), nullable=False),
+        sa.Column("inbound_oauth_client_id", sa.String(length=32), nullable=True),
+        sa.Column("oidc_entity_id", sa.String(length=32), nullable=True),
+        sa.Column("integration_user_id", sa.String(length=32), nullable=True),
+        sa.Column("repository_id", sa.String(length=100), nullable=True),
+        sa.Column("sso", sa.Boolean(), nullable=False),
+        sa.Column("admin_email", sa.String(length=255), nullable=False),
+        sa.Column("test_environment", sa.Boolean(), nullable=False),
+        sa.Column("tenant_domain", sa.String(length=255), nullable=False),
+        sa.Column("feedback_prompts", sa.Boolean(), nullable=False),
+        sa.Column("graph_url", sa.String(length=500), nullable=False),
+        sa.Column("support_url", sa.String(length=500), nullable=False),
+        sa.Column("test_passed", sa.Boolean(), nullable=False),
+        sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_x_mioms_m365_assis_setup")),
+    )
+    op.create_table(
         "oauth_entity_profile",
         sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("entity_id", sa.String(length=32), nullable=False),
@@ -366,11 +428,39 @@ def upgrade() -> None:
     with op.batch_alter_table("ui_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ui_session_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "x_mioms_m365_assis_case_message",
+        sa.Column("sys_id", sa.String(length=32), nullable=False),
+        sa.Column("case_sys_id", sa.String(length=32), nullable=False),
+        sa.Column("author_kind", sa.String(length=20), nullable=False),
+        sa.Column("author", sa.String(length=320), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("client_message_id", sa.String(length=200), nullable=True),
+        sa.Column("created_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_sys_id"],
+            ["x_mioms_m365_assis_case.sys_id"],
+            name=op.f("fk_x_mioms_m365_assis_case_message_case_sys_id_x_mioms_m365_assis_case"),
+        ),
+        sa.PrimaryKeyConstraint("sys_id", name=op.f("pk_x_mioms_m365_assis_case_message")),
+        sa.UniqueConstraint(
+            "case_sys_id", "client_message_id", name=op.f("uq_x_mioms_m365_assis_case_message_case_sys_id")
+        ),
+    )
+    with op.batch_alter_table("x_mioms_m365_assis_case_message", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_x_mioms_m365_assis_case_message_case_sys_id"), ["case_sys_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("x_mioms_m365_assis_case_message", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_case_message_case_sys_id"))
+
+    op.drop_table("x_mioms_m365_assis_case_message")
     with op.batch_alter_table("ui_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ui_session_user_id"))
 
@@ -388,6 +478,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_oauth_entity_profile_entity_id"))
 
     op.drop_table("oauth_entity_profile")
+    op.drop_table("x_mioms_m365_assis_setup")
+    op.drop_table("x_mioms_m365_assis_case_event")
+    with op.batch_alter_table("x_mioms_m365_assis_case", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_x_mioms_m365_assis_case_incident_sys_id"))
+
+    op.drop_table("x_mioms_m365_assis_case")
     with op.batch_alter_table("syslog", schema=None) as batch_op:
         batch_op.drop_index("ix_syslog_source")
         batch_op.drop_index("ix_syslog_created_at")

@@ -1,0 +1,1 @@
+"""Support cases, their messages, and the outbox that delivers case events to the connector."""

@@ -1,0 +1,1 @@
+"""The support-engineer console: Microsoft's side of each case."""

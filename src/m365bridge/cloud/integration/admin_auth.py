@@ -1,0 +1,41 @@
+"""Who may change a tenant's support integration: its Global, Helpdesk or Service Support admins.
+
+The admin API takes the directory person's credentials with HTTP Basic over TLS, the way the admin
+center's own API would take a signed-in admin; pages use the UI session instead.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, HTTPException, status
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from sqlalchemy.orm import Session
+
+from m365bridge.cloud.context import get_session
+from m365bridge.cloud.directory import service as directory
+from m365bridge.cloud.directory.models import DirectoryUser
+from m365bridge.cloud.directory.roles import TENANT_ADMIN_ROLES
+
+basic = HTTPBasic(auto_error=False, description="A tenant admin's directory email and password.")
+
+
+def require_tenant_admin(
+    tenant: str,
+    credentials: HTTPBasicCredentials | None = Depends(basic),
+    session: Session = Depends(get_session),
+) -> DirectoryUser:
+    """The admin calling for ``tenant`` (path parameter); 401 without valid credentials, 403 otherwise."""
+    user = (
+        directory.authenticate(session, credentials.username, credentials.password) if credentials else None
+    )
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "Sign in with a tenant admin's email and password.",
+            headers={"WWW-Authenticate": 'Basic realm="m365bridge cloud"'},
+        )
+    if user.tenant_id != tenant or not user.roles & TENANT_ADMIN_ROLES:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"{user.email} is not a Global, Helpdesk or Service Support admin of tenant {tenant}.",
+        )
+    return user

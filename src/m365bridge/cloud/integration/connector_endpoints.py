@@ -1,0 +1,34 @@
+"""Connector-facing support integration routes: the setup lookup and the repository probe."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from m365bridge.cloud.context import CloudContext, get_context, get_session
+from m365bridge.cloud.integration import probe, service
+from m365bridge.cloud.integration.dependencies import ConnectorCaller, require_connector_app
+from m365bridge.cloud.integration.endpoints import integration_view
+from m365bridge.cloud.integration.schemas import IntegrationOut, ProbeOut
+
+router = APIRouter(prefix="/support/v1", tags=["support integration (connector)"])
+
+
+@router.get("/integration", response_model=IntegrationOut)
+def my_integration(
+    caller: ConnectorCaller = Depends(require_connector_app), session: Session = Depends(get_session)
+) -> IntegrationOut:
+    """The caller's tenant id, configured application id and repositories (never their secrets)."""
+    return integration_view(session, caller.tenant_id)
+
+
+@router.post("/repositories/{repository}/probe", response_model=ProbeOut)
+def probe_repository(
+    repository: str,
+    caller: ConnectorCaller = Depends(require_connector_app),
+    session: Session = Depends(get_session),
+    context: CloudContext = Depends(get_context),
+) -> ProbeOut:
+    """Authenticate to the repository's Endpoint as case delivery would, then GET ``{endpoint}/probe``."""
+    target = service.get_repository(session, caller.tenant_id, repository)
+    return probe.run(context, target)

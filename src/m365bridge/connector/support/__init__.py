@@ -1,0 +1,1 @@
+"""Clients of the Microsoft 365 support service (the cloud side's connector-facing API)."""

@@ -1,0 +1,139 @@
+"""The one HTTP client of the Microsoft 365 support service's connector-facing API (``/support/v1``).
+
+Every call carries an outbound bearer token for ``api://m365-support``. Failures become a
+``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a ``SupportPermanentError`` (the service
+refused: ``str()`` carries its explanation, which says what to configure). Later features (solutions,
+cases) add their calls here. A refusal's ``code`` is the service's error code when it sent one
+(``NotTenantAdmin`` when the admin email opening a case is not a tenant admin).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.http import outbound_client, retry_after_seconds
+
+SUPPORT_RESOURCE = "api://m365-support"
+
+
+class SupportError(Exception):
+    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+
+
+class SupportRetriableError(SupportError):
+    def __init__(
+        self, message: str, *, status_code: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.retry_after = retry_after
+
+
+class SupportPermanentError(SupportError):
+    """The support service refused the call; retrying will not help until someone changes a setting."""
+
+
+class SupportClient:
+    def __init__(self, http: httpx.Client, *, base_url: str, access_token: Callable[[], str]) -> None:
+        self._http = http
+        self._base = base_url.rstrip("/")
+        self._access_token = access_token
+
+    def close(self) -> None:
+        self._http.close()
+
+    def integration(self) -> dict[str, Any]:
+        """This tenant's support integration as the service sees it: application id and repositories."""
+        return self._request("GET", "/v1/integration")
+
+    def probe(self, repository_id: str) -> dict[str, Any]:
+        """Ask the service to authenticate to the repository's Endpoint and GET its ``/probe``."""
+        return self._request("POST", f"/v1/repositories/{repository_id}/probe")
+
+    def open_case(self, case: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Open a case; the same ``idempotency_key`` again returns the case it opened, never a second."""
+        return self._request("POST", "/v1/cases", json=case, headers={"Idempotency-Key": idempotency_key})
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        """The case with its whole thread (``messages``)."""
+        return self._request("GET", f"/v1/cases/{case_id}")
+
+    def add_message(self, case_id: str, *, body: str, author: str, client_message_id: str) -> dict[str, Any]:
+        """A customer reply; the same ``client_message_id`` again returns the first message."""
+        message = {"body": body, "author": author, "clientMessageId": client_message_id}
+        return self._request("POST", f"/v1/cases/{case_id}/messages", json=message)
+
+    def update_contact(self, case_id: str, contact: dict[str, str]) -> dict[str, Any]:
+        return self._request("PATCH", f"/v1/cases/{case_id}/contact", json=contact)
+
+    def tenant_admin(self, email: str) -> bool:
+        """Whether ``email`` is an active Microsoft 365 admin of the caller's tenant."""
+        return bool(self._request("GET", "/v1/tenant-admins", params={"email": email}).get("isTenantAdmin"))
+
+    def _request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        url = f"{self._base}{path}"
+        headers = {
+            "Authorization": f"Bearer {self._access_token()}",
+            "Accept": "application/json",
+            **(headers or {}),
+        }
+        try:
+            response = self._http.request(method, url, headers=headers, **kwargs)
+        except httpx.TransportError as exc:
+            raise SupportRetriableError(
+                f"Cannot reach the Microsoft 365 support service at {self._base} ({type(exc).__name__})."
+            ) from None
+        if response.is_success:
+            body = response.json()
+            return dict(body) if isinstance(body, dict) else {"value": body}
+        raise _error_for(response)
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code) if code else None
+
+
+def _explanation(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("message") or body.get("error")
+        if isinstance(detail, dict):
+            detail = detail.get("message")
+        if detail:
+            return str(detail)
+    return str(body)[:300]
+
+
+def _error_for(response: httpx.Response) -> SupportError:
+    status = response.status_code
+    message = f"The support service answered HTTP {status}: {_explanation(response)}"
+    if status >= 500 or status == 429:
+        return SupportRetriableError(message, status_code=status, retry_after=retry_after_seconds(response))
+    return SupportPermanentError(message, status_code=status, code=_code(response))
+
+
+def open_support_client(context: ConnectorContext, *, base_url: str, entity_id: str) -> SupportClient:
+    """A client whose tokens come from the outbound OAuth provider ``entity_id`` (close its ``http``)."""
+    from m365bridge.connector.registry.token_client import token_client
+
+    return SupportClient(
+        outbound_client(context, name="m365_support"),
+        base_url=base_url,
+        access_token=lambda: token_client(context).get_token(entity_id, SUPPORT_RESOURCE),
+    )
