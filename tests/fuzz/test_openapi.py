@@ -20,6 +20,7 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph.application import create_graph_app
 from m365bridge.cloud.identity import service as identity
 from m365bridge.cloud.identity.resources import GRAPH_RESOURCE, SUPPORT_RESOURCE
+from m365bridge.cloud.integration.service import save_basic_information
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
 from m365bridge.connector.context import ConnectorContext
@@ -59,6 +60,7 @@ def _cloud_tokens(context: CloudContext, http: TestClient) -> dict[str, str]:
         )
         identity.grant_app_roles(session, app, SUPPORT_RESOURCE, ["Support.ReadWrite.All"])
         secret = identity.add_client_secret(session, app)
+        save_basic_information(session, tenant.id, app_id=app.client_id)  # lets its token search
         tenant_id, client_id = tenant.id, app.client_id
     tokens = {}
     for resource in (GRAPH_RESOURCE, SUPPORT_RESOURCE):

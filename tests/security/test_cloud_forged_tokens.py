@@ -17,6 +17,7 @@ from m365bridge.cloud.identity import repository as identity_repository
 from m365bridge.cloud.identity.resources import GRAPH_RESOURCE, SUPPORT_RESOURCE
 from m365bridge.shared.db import transaction
 from tests.cloud.identity.conftest import make_directory
+from tests.cloud.knowledge.test_search_api import configure_issuing_app
 
 GRAPH_ISSUES = "/graph/v1.0/admin/serviceAnnouncement/issues"
 SUPPORT_SEARCH = "/support/v1/solutions/search?q=outlook"
@@ -29,7 +30,9 @@ def b64(data: bytes) -> str:
 
 @pytest.fixture
 def contoso(cloud_context):
-    return make_directory(cloud_context, "contoso.onmicrosoft.com")
+    directory = make_directory(cloud_context, "contoso.onmicrosoft.com")
+    configure_issuing_app(cloud_context, directory)  # the support search accepts only that app's tokens
+    return directory
 
 
 def real_token(client, directory, resource: str) -> str:
