@@ -1,4 +1,4 @@
-.PHONY: demo test lint format bench install
+.PHONY: demo test lint format bench install fuzz
 
 LINT_PATHS := $(wildcard src tests bench scripts)
 
@@ -23,3 +23,7 @@ format: install
 
 bench: install
 	.venv/bin/python bench/run_all.py
+
+# Longer fuzzing than the test suite's: more schemathesis and hypothesis examples per operation.
+fuzz: install
+	FUZZ_EXAMPLES=100 .venv/bin/pytest -q tests/fuzz
