@@ -1,5 +1,7 @@
 .PHONY: demo test lint format bench install
 
+LINT_PATHS := $(wildcard src tests bench scripts)
+
 # The README's first command: install, start both sides with demo data, until Ctrl-C.
 demo: install
 	.venv/bin/m365bridge demo --data-dir demo-data
@@ -12,12 +14,12 @@ install:
 	scripts/bootstrap.sh
 
 lint: install
-	.venv/bin/ruff check src tests bench scripts
+	.venv/bin/ruff check $(LINT_PATHS)
 	.venv/bin/mypy
 
 format: install
-	.venv/bin/ruff format src tests bench scripts
-	.venv/bin/ruff check --fix src tests bench scripts
+	.venv/bin/ruff format $(LINT_PATHS)
+	.venv/bin/ruff check --fix $(LINT_PATHS)
 
 bench: install
 	.venv/bin/python bench/run_all.py

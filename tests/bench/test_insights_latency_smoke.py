@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -28,3 +29,5 @@ def test_quick_bench_measures_insights_beside_its_baseline() -> None:
     p50, p95, b50, b95 = (float(found[name]) for name in ("p50", "p95", "b50", "b95"))
     assert 0 < p50 <= p95 and 0 < b50 <= b95
     assert any(line.startswith("cloud search alone p50_ms=") for line in lines)
+    [result] = [json.loads(line[len("BENCH ") :]) for line in lines if line.startswith("BENCH ")]
+    assert result["target"] == "p95 <= 50 ms" and result["passed"] == (p95 <= 50)

@@ -12,9 +12,11 @@ from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.endpoints import router as cases_api
 from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.directory.endpoints import router as directory_api
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
 from m365bridge.cloud.graph.application import create_graph_app
+from m365bridge.cloud.identity import keys
 from m365bridge.cloud.identity.admin import router as identity_admin_router
 from m365bridge.cloud.identity.endpoints import router as identity_router
 from m365bridge.cloud.integration.connector_endpoints import router as integration_connector_api
@@ -23,11 +25,17 @@ from m365bridge.cloud.integration.pages import router as integration_pages
 from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
+from m365bridge.shared.db import transaction
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
 def create_app(settings: CloudSettings | None = None, context: CloudContext | None = None) -> FastAPI:
     context = context or CloudContext.build(settings or CloudSettings())
+    # The signing key exists before the first request: made lazily, two concurrent first requests (a token
+    # and a JWKS fetch) would both try to create it, and SQLite refuses one of the two write upgrades.
+    with transaction(context.sessions) as session:
+        keys.ensure_active_key(session, context.secrets)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -49,7 +57,10 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
+    app.include_router(directory_api)
     app.include_router(console_pages)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(graph_admin.router)
     app.mount("/graph", create_graph_app(context))
     app.include_router(knowledge_router)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared import migrate
 from m365bridge.shared.db import create_db_engine, session_factory
+from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,6 +28,8 @@ class CloudContext:
     secrets: SecretBox
     # Per-process caches and clients that features attach by name (token caches, HTTP clients ...).
     extras: dict[str, Any] = field(default_factory=dict)
+    # This instance's Prometheus registry; features add gauges and counters to it (shared/metrics.py).
+    metrics: Metrics = field(default_factory=lambda: Metrics("m365bridge_cloud"))
 
     @classmethod
     def build(cls, settings: CloudSettings, *, migrate_db: bool = True) -> CloudContext:

@@ -31,6 +31,10 @@ class CloudSettings(BaseSettings):
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
+    )
     solutions_public_rate_limit: int = Field(
         30, description="Recommended-solutions searches per minute per client address without a token."
     )

@@ -9,12 +9,21 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.connector.api_errors import install_api_error_handlers
+from m365bridge.connector.auth import (
+    allowlist_pages,
+    client_pages,
+    oidc_endpoints,
+    oidc_pages,
+    token_endpoint,
+)
 from m365bridge.connector.auth import endpoints as auth_endpoints
 from m365bridge.connector.auth import pages as auth_pages
-from m365bridge.connector.auth import token_endpoint
+from m365bridge.connector.cases import endpoints as cases_endpoints
+from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health import pages as health_pages
 from m365bridge.connector.health.background import background_health_sync
+from m365bridge.connector.housekeeping.runner import HousekeepingRunner
 from m365bridge.connector.incidents import endpoints as incident_endpoints
 from m365bridge.connector.incidents import pages as incident_pages
 from m365bridge.connector.insights import endpoints as insights_endpoints
@@ -26,8 +35,11 @@ from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
+from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
 from m365bridge.connector.users import endpoints as users_endpoints
+from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.web.templating import install_web
+from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
 
@@ -38,10 +50,13 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeping = HousekeepingRunner(context)
+        housekeeping.start()
         if context.settings.health_sync_autostart:
             runner.start()
         yield
         runner.stop()
+        housekeeping.stop()
         context.close()
 
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)
@@ -50,8 +65,11 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_api_error_handlers(app)
     install_web(app)
     install_health(app, context.engine)
+    token = context.settings.metrics_token
+    install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
+    app.include_router(oidc_endpoints.router)
     app.include_router(token_endpoint.router)
     app.include_router(users_endpoints.router)
     app.include_router(logs_pages.router)
@@ -63,6 +81,13 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(registry_endpoints.router)
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)
+    app.include_router(users_pages.router)
+    app.include_router(client_pages.router)
+    app.include_router(oidc_pages.router)
+    app.include_router(allowlist_pages.router)
     app.include_router(setup_inbound.router)
     app.include_router(setup_pages.router)
+    app.include_router(troubleshooting_pages.router)
+    app.include_router(cases_endpoints.router)
+    app.include_router(cases_pages.router)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from m365bridge.connector.auth import allowlist_cli, oidc_cli
 from m365bridge.connector.auth import cli as auth_cli
 from m365bridge.connector.context import MIGRATIONS
 from m365bridge.connector.health.cli import app as health_app
@@ -16,6 +17,7 @@ from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.registry.cli import app as oauth_entities_app
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup.cli import app as setup_app
+from m365bridge.connector.troubleshooting.cli import doctor
 from m365bridge.connector.users import cli as users_cli
 from m365bridge.shared import migrate
 
@@ -24,12 +26,15 @@ db_app = typer.Typer(help="The connector's database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_cli.app, name="users")
 app.add_typer(auth_cli.app, name="oauth-clients")
+app.add_typer(oidc_cli.app, name="oidc")
+app.add_typer(allowlist_cli.app, name="allowlist")
 app.add_typer(logs_cli.app, name="logs")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(oauth_entities_app, name="oauth-entities")
 app.add_typer(health_app, name="health")
 app.add_typer(setup_app, name="setup")
 app.command("rotate-key")(rotate_key)
+app.command("doctor")(doctor)
 
 
 def settings_for(data_dir: Path | None) -> ConnectorSettings:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, session_factory
+from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory
+from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -28,6 +29,8 @@ class ConnectorContext:
     secrets: SecretBox
     # Per-process caches and clients that features attach by name (token caches, HTTP clients ...).
     extras: dict[str, Any] = field(default_factory=dict)
+    # This instance's Prometheus registry; features add gauges and counters to it (shared/metrics.py).
+    metrics: Metrics = field(default_factory=lambda: Metrics("m365bridge_connector"))
 
     @classmethod
     def build(cls, settings: ConnectorSettings, *, migrate_db: bool = True) -> ConnectorContext:
@@ -49,7 +52,16 @@ def get_context(request: Request) -> ConnectorContext:
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request; the request boundary commits, services never do."""
-    session = get_context(request).sessions()
+    yield from _request_session(get_context(request).sessions())
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """``get_session`` for endpoints that read then write under concurrency (inbound events): the
+    transaction takes SQLite's write lock at its start, so concurrent calls queue instead of failing."""
+    yield from _request_session(intend_to_write(get_context(request).sessions()))
+
+
+def _request_session(session: Session) -> Iterator[Session]:
     try:
         yield session
         session.commit()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +32,10 @@ class ConnectorSettings(BaseSettings):
     encryption_keys: list[str] = Field(
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
     )
 
     session_idle_minutes: int = Field(
@@ -63,6 +68,25 @@ class ConnectorSettings(BaseSettings):
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed.",
+    )
+    oidc_metadata_cooldown_seconds: int = Field(
+        60,
+        ge=0,
+        description="After an OIDC provider's metadata or keys could not be fetched, wait this long before "
+        "trying again (tokens of that provider are refused meanwhile).",
+    )
+    oidc_validated_cache_size: int = Field(
+        1000, ge=1, description="Most validated OIDC tokens remembered (least recently used go first)."
+    )
+    oauth_grants_kept_per_user: int = Field(
+        20,
+        ge=1,
+        description="Live password grants kept per OAuth client and user; a new grant revokes the oldest.",
+    )
+    housekeeping_interval_seconds: int = Field(
+        3600,
+        ge=0,
+        description="How often the app purges old log lines, login failures and dead tokens (0 disables).",
     )
     system_log_retention_days: int = Field(
         30, ge=1, description="Days to keep system-log lines; older ones are purged."
@@ -104,6 +128,23 @@ class ConnectorSettings(BaseSettings):
     health_max_retry_after_seconds: int = Field(
         120, description="Longest Retry-After a sync waits for; a longer one ends the run as retriable."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, entries: list[str]) -> list[str]:
+        """A typo here would silently disable (or widen) X-Forwarded-For trust; refuse it at start-up."""
+        bad = []
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                bad.append(entry)
+        if bad:
+            raise ValueError(
+                f"trusted_proxies: {', '.join(map(repr, bad))} is not an IP address or CIDR "
+                "(use e.g. 10.0.0.5 or 10.0.0.0/24)"
+            )
+        return [entry.strip() for entry in entries if entry.strip()]
 
     @cached_property
     def db_url(self) -> str:

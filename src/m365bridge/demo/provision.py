@@ -11,6 +11,7 @@ from m365bridge.cloud.knowledge.importer import STARTER_FOLDER, STARTER_OPTIONS,
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.demo.connector_setup import provision_connector_setup
 from m365bridge.demo.identity import provision_identity
+from m365bridge.demo.incidents import provision_incidents, provision_live_issues
 from m365bridge.demo.support import provision_support
 from m365bridge.shared.db import transaction
 
@@ -52,5 +53,7 @@ def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorConte
     provision_identity(record, cloud)
     if record.tenant.get("id"):  # the identity step made the demo tenant; its service health needs issues
         generate_demo_issues(cloud.sessions, record.tenant["id"])
+        provision_live_issues(record, cloud)
     provision_support(record, cloud)
     provision_connector_setup(record, cloud, connector)
+    provision_incidents(record, connector)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 from m365bridge.cloud.app import create_app as create_cloud_app
 from m365bridge.cloud.context import CloudContext
@@ -23,6 +24,7 @@ from m365bridge.shared.serving import RunningServer, start_in_thread
 from m365bridge.shared.tls import ensure_server_certificate
 
 console = Console()
+CONNECTOR_USERS = frozenset({"admin", "agent", "escalation", "integration"})
 
 
 def run_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int, fresh: bool = False) -> None:
@@ -79,12 +81,26 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
 
 
 def _print_summary(record: dict[str, Any], elapsed: float) -> None:
-    console.print(f"[bold]m365bridge demo[/] (mode {record['mode']})")
-    console.print(f"  connector  {record['connector_url']}")
-    console.print(f"  cloud      {record['identity_url']}")
-    console.print(f"  CA bundle  {record['ca_bundle']}")
+    """The URLs and the demo credentials, as one table per kind."""
+    cloud = record["identity_url"]
+    places = Table(title=f"m365bridge demo (mode {record['mode']})", title_justify="left")
+    places.add_column("What")
+    places.add_column("URL", overflow="fold")
+    places.add_row("Connector UI (ServiceNow side)", record["connector_url"])
+    places.add_row("Cloud admin center (tenant admin)", f"{cloud}/portal")
+    places.add_row("Support-engineer console", f"{cloud}/console")
+    places.add_row(
+        "Identity / Graph / support service", f"{cloud}  {record['graph_url']}  {record['support_url']}"
+    )
+    places.add_row("CA bundle (trust it in your browser)", record["ca_bundle"])
+    console.print(places)
+    people = Table(title="Demo users", title_justify="left")
+    for column in ("Who", "Signs in at", "User name", "Password", "Roles"):
+        people.add_column(column, overflow="fold")  # never cut a password short
     for name, user in record["users"].items():
-        console.print(
-            f"  user {name}: {user['user_name']} / {user['password']}  ({', '.join(user['roles'])})"
-        )
+        where = "connector" if name in CONNECTOR_USERS else "cloud"
+        people.add_row(name, where, user["user_name"], user["password"], ", ".join(user["roles"]))
+    console.print(people)
+    if record.get("incidents"):
+        console.print(f"Sample incidents: {', '.join(record['incidents'])}", highlight=False)
     console.print(f"[green]ready[/] in {elapsed:.1f}s (Ctrl-C stops)", highlight=False)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -25,7 +25,7 @@ def create_db_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control of it.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -46,6 +46,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+# Execution options for a session that will write: on SQLite its transaction starts with BEGIN IMMEDIATE.
+WRITE_INTENT = {"m365bridge_begin": "IMMEDIATE"}
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """BEGIN, or BEGIN IMMEDIATE for a connection marked with ``WRITE_INTENT``.
+
+    A deferred transaction that reads first and writes later fails at once with "database is locked"
+    in WAL mode when another writer committed after its read, whatever the busy timeout; many concurrent
+    read-then-write requests (inbound case events) then fail instead of queueing. IMMEDIATE takes the
+    write lock up front, so they wait their turn (up to busy_timeout). Not the default: a transaction that
+    holds it across an HTTP call to a party that calls back would block that call-back.
+    """
+    immediate = connection.get_execution_options().get("m365bridge_begin") == "IMMEDIATE"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def intend_to_write(session: Session) -> Session:
+    """Mark a fresh session's transaction as a writer (see ``WRITE_INTENT``); a no-op off SQLite."""
+    session.connection(execution_options=WRITE_INTENT)
+    return session
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -8,9 +8,11 @@ from m365bridge.connector.app import create_app
 from m365bridge.connector.auth import oauth_server
 from m365bridge.connector.auth.models import OAuthToken
 from m365bridge.connector.logs import system_log
+from m365bridge.connector.users.repository import by_user_name
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
 from m365bridge.shared.serving import serving
+from m365bridge.shared.tokens import token_digest
 from tests.connector.auth.helpers import API, PASSWORD, make_user
 
 DENIED = {"error_description": "access_denied", "error": "server_error"}
@@ -146,3 +148,75 @@ def test_unsupported_grant_and_json_bodies_are_refused(connector_context, connec
 
     assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+
+
+def test_client_credentials_in_a_basic_header_are_accepted(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+
+    response = connector_client.post(
+        "/oauth_token.do",
+        data={"grant_type": "password", "username": "integration", "password": PASSWORD},
+        auth=(client_id, secret),
+    )
+
+    assert response.status_code == 200 and response.json()["token_type"] == "Bearer"
+
+
+def test_client_secret_in_both_header_and_body_is_refused(connector_context, connector_client):
+    client_id, secret = make_client(connector_context)
+
+    response = connector_client.post(
+        "/oauth_token.do",
+        data={"grant_type": "password", "client_id": client_id, "client_secret": secret},
+        auth=(client_id, secret),
+    )
+
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
+
+def test_only_the_newest_grants_of_a_client_and_user_stay_live(connector_context):
+    make_user(connector_context, "integration", ["incident_manager"])
+    with transaction(connector_context.sessions) as session:
+        client, _ = oauth_server.create_client(session, "Support")
+        user = by_user_name(session, "integration")
+        first = oauth_server.issue(session, client, user)
+        second = oauth_server.issue(session, client, user)
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.token_digest == token_digest(first.refresh_token))
+            .values(created_at=utcnow() - dt.timedelta(minutes=5))
+        )
+        revoked = oauth_server.keep_newest_grants(session, client, user, keep=1)
+        live = session.scalars(select(OAuthToken.token_digest).where(OAuthToken.revoked_at.is_(None))).all()
+
+    assert revoked == 1
+    assert set(live) == {token_digest(second.access_token), token_digest(second.refresh_token)}
+
+
+def test_the_purge_deletes_expired_and_revoked_tokens_only(connector_context):
+    make_user(connector_context, "integration", ["incident_manager"])
+    with transaction(connector_context.sessions) as session:
+        client, _ = oauth_server.create_client(session, "Support")
+        user = by_user_name(session, "integration")
+        kept = oauth_server.issue(session, client, user)
+        expired = oauth_server.issue(session, client, user)
+        revoked = oauth_server.issue(session, client, user)
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.token_digest == token_digest(expired.access_token))
+            .values(expires_at=utcnow() - dt.timedelta(seconds=1))
+        )
+        oauth_server.revoke_family(
+            session,
+            session.scalars(
+                select(OAuthToken.family_id).where(
+                    OAuthToken.token_digest == token_digest(revoked.refresh_token)
+                )
+            ).one(),
+            utcnow(),
+        )
+        removed = oauth_server.purge_tokens(session)
+        left = set(session.scalars(select(OAuthToken.token_digest)).all())
+
+    assert removed == 3
+    assert left == {token_digest(t) for t in (kept.access_token, kept.refresh_token, expired.refresh_token)}

@@ -11,6 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from m365bridge.connector.auth import oidc_config
+from m365bridge.connector.auth.oidc import OIDCCache
+from m365bridge.connector.auth.oidc_client import OIDCProviderClient
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.users import service
 from m365bridge.shared.db import transaction
@@ -200,3 +202,28 @@ def test_unreachable_provider_refuses_without_crashing(
     with respx.mock() as mock:
         mock.get(METADATA).mock(side_effect=httpx.ConnectError("down"))
         refused_with_log(connector_context, connector_client, mint(signing_key))
+
+
+def test_a_down_provider_is_not_asked_again_during_the_cooldown(
+    connector_context, connector_client, configured, signing_key
+):
+    with respx.mock() as mock:
+        metadata = mock.get(METADATA).respond(503)
+        refused_with_log(connector_context, connector_client, mint(signing_key))
+        second = refused_with_log(connector_context, connector_client, mint(signing_key, jti="2"))
+
+    assert metadata.call_count == 1
+    assert "failed recently" in second
+
+
+def test_the_validated_token_cache_drops_the_least_recently_used_and_expired():
+    cache = OIDCCache(client=OIDCProviderClient(verify=True), max_validated=2)
+    later = time.time() + 3600
+    cache.remember("a", "user-a", later)
+    cache.remember("b", "user-b", later)
+    assert cache.recall("a") == "user-a"  # now "b" is the least recently used
+    cache.remember("c", "user-c", later)
+    cache.remember("gone", "user-d", time.time() - 1)
+
+    assert [cache.recall(d) for d in ("a", "b", "c", "gone")] == [None, None, "user-c", None]
+    assert len(cache.validated) <= 2

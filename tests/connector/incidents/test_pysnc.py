@@ -68,11 +68,6 @@ def test_get_insert_update_and_read_the_journal(basic_client):
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="/oauth_token.do (connector auth) reads client_id/client_secret only from the form body; "
-    "requests-oauthlib, under PySNC, sends them as HTTP Basic (RFC 6749 section 2.3.1)",
-)
 def test_password_grant_flow_gets_a_token_that_reads_incidents(connector_context, instance, tls):
     with transaction(connector_context.sessions) as session:
         oauth_client, secret = oauth_server.create_client(session, "Microsoft 365 support")

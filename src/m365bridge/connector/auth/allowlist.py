@@ -34,9 +34,17 @@ def add(session: Session, cidr: str, description: str = "") -> AllowlistEntry:
     return entry
 
 
-def remove(session: Session, entry_id: str) -> None:
-    entry = session.get(AllowlistEntry, entry_id)
+def remove(session: Session, entry_id_or_cidr: str) -> str:
+    """Remove an entry by id or by its address/CIDR; returns the CIDR removed."""
+    entry = session.get(AllowlistEntry, entry_id_or_cidr)
     if entry is None:
-        raise NotFound(f"no allowlist entry {entry_id!r}")
+        try:
+            cidr = str(ipaddress.ip_network(entry_id_or_cidr.strip(), strict=False))
+        except ValueError:
+            cidr = entry_id_or_cidr
+        entry = session.scalars(select(AllowlistEntry).where(AllowlistEntry.cidr == cidr)).first()
+    if entry is None:
+        raise NotFound(f"no allowlist entry {entry_id_or_cidr!r}")
     session.delete(entry)
     session.flush()
+    return entry.cidr

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.models import OAuthClient, OAuthToken
@@ -56,8 +56,7 @@ def create_client(
     """A new OAuth API endpoint; returns it and the client secret, which is shown only this once."""
     if not name.strip():
         raise UserError("a name is required")
-    if access_token_lifespan < 60 or refresh_token_lifespan < access_token_lifespan:
-        raise UserError("lifespans: access at least 60 s, refresh at least as long as access")
+    _check_lifespans(access_token_lifespan, refresh_token_lifespan)
     secret = new_token(24)
     client = OAuthClient(
         name=name.strip(),
@@ -69,6 +68,36 @@ def create_client(
     session.add(client)
     session.flush()
     return client, secret
+
+
+def _check_lifespans(access_token_lifespan: int, refresh_token_lifespan: int) -> None:
+    if access_token_lifespan < 60 or refresh_token_lifespan < access_token_lifespan:
+        raise UserError("lifespans: access at least 60 s, refresh at least as long as access")
+
+
+def update_client(
+    session: Session,
+    client: OAuthClient,
+    *,
+    name: str | None = None,
+    access_token_lifespan: int | None = None,
+    refresh_token_lifespan: int | None = None,
+    active: bool | None = None,
+) -> OAuthClient:
+    """Change an endpoint; new lifespans apply to tokens issued from now on. Deactivating it stops every
+    token it issued from working (the bearer check looks at the client), without deleting them."""
+    access = client.access_token_lifespan if access_token_lifespan is None else access_token_lifespan
+    refresh = client.refresh_token_lifespan if refresh_token_lifespan is None else refresh_token_lifespan
+    _check_lifespans(access, refresh)
+    if name is not None:
+        if not name.strip():
+            raise UserError("a name is required")
+        client.name = name.strip()
+    client.access_token_lifespan, client.refresh_token_lifespan = access, refresh
+    if active is not None:
+        client.active = active
+    session.flush()
+    return client
 
 
 def list_clients(session: Session) -> Sequence[OAuthClient]:
@@ -182,3 +211,45 @@ def revoke_family(session: Session, family_id: str, now: dt.datetime) -> None:
         .where(OAuthToken.family_id == family_id, OAuthToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+
+
+def keep_newest_grants(session: Session, client: OAuthClient, user: User, keep: int) -> int:
+    """Revoke all but the ``keep`` newest live password grants of ``client`` for ``user``.
+
+    An integration that signs in again instead of refreshing would otherwise pile up live token families
+    for the refresh lifespan (100 days by default). Returns how many families were revoked.
+    """
+    now = utcnow()
+    families = session.execute(
+        select(OAuthToken.family_id, func.max(OAuthToken.created_at).label("newest"))
+        .where(
+            OAuthToken.client_id == client.id,
+            OAuthToken.user_id == user.id,
+            OAuthToken.kind == "refresh",
+            OAuthToken.revoked_at.is_(None),
+            OAuthToken.expires_at > now,
+        )
+        .group_by(OAuthToken.family_id)
+        .order_by(func.max(OAuthToken.created_at).desc())
+    ).all()
+    stale = [row.family_id for row in families[keep:]]
+    if stale:
+        session.execute(
+            update(OAuthToken)
+            .where(OAuthToken.family_id.in_(stale), OAuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    return len(stale)
+
+
+def purge_tokens(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Delete expired and revoked tokens; returns how many went.
+
+    A rotated refresh token stays until it expires so that its reuse is still recognised (and revokes
+    the family); once it is gone a reuse is refused as an unknown token, which is just as safe.
+    """
+    now = now or utcnow()
+    result = session.execute(
+        delete(OAuthToken).where(or_(OAuthToken.expires_at <= now, OAuthToken.revoked_at.is_not(None)))
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

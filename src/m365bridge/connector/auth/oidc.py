@@ -4,13 +4,17 @@ Only RS256, only keys from the JWKS of a configured provider whose metadata ``is
 extra issuer, e.g. the v1 ``https://sts.windows.net/{tid}/`` next to v2 metadata) equals the token's
 ``iss``; the audience must be an active OIDC entity's client id of that provider. The user claim (``appid``,
 or ``azp`` for v2 tokens) maps to exactly one active user. Validated tokens are remembered by digest until
-they expire, so a busy integration pays for the signature check once per token.
+they expire (at most ``oidc_validated_cache_size`` of them, least recently used dropped first), so a busy
+integration pays for the signature check once per token. A provider whose metadata or keys cannot be
+fetched is not asked again for ``oidc_metadata_cooldown_seconds``: a down provider is not hammered by every
+request, whose tokens are refused meanwhile.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,38 +53,73 @@ class ProviderKeys:
 
 @dataclass
 class OIDCCache:
-    """Per-process: provider metadata and keys, and tokens already validated."""
+    """Per-process: provider metadata and keys, recent fetch failures, and tokens already validated."""
 
     client: OIDCProviderClient
+    max_validated: int = 1000
     providers: dict[str, ProviderKeys] = field(default_factory=dict)
-    validated: dict[str, tuple[str, float]] = field(default_factory=dict)
+    failed_at: dict[str, float] = field(default_factory=dict)
+    validated: OrderedDict[str, tuple[str, float]] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def recall(self, digest: str) -> str | None:
+        """The user id a still-valid remembered token stands for."""
+        with self.lock:
+            entry = self.validated.get(digest)
+            if entry is None:
+                return None
+            if entry[1] <= time.time():
+                del self.validated[digest]
+                return None
+            self.validated.move_to_end(digest)
+            return entry[0]
+
+    def remember(self, digest: str, user_id: str, expires: float) -> None:
+        with self.lock:
+            self.validated[digest] = (user_id, expires)
+            self.validated.move_to_end(digest)
+            while len(self.validated) > self.max_validated:
+                self.validated.popitem(last=False)
 
 
 def cache_of(context: ConnectorContext) -> OIDCCache:
     cache = context.extras.get("auth.oidc")
     if cache is None:
+        client = OIDCProviderClient(context.settings.outbound_verify)
         cache = context.extras.setdefault(
-            "auth.oidc", OIDCCache(OIDCProviderClient(context.settings.outbound_verify))
+            "auth.oidc", OIDCCache(client, max_validated=context.settings.oidc_validated_cache_size)
         )
     return cache
 
 
 def _load_keys(cache: OIDCCache, provider: ProviderKeys) -> None:
+    # Stamped before fetching: a failed refetch waits out the cooldown like a successful one.
+    provider.fetched_at = time.monotonic()
     keys = {}
     for jwk in cache.client.jwks(provider.jwks_uri):
         if jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str):
             keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256").key
-    provider.keys, provider.fetched_at = keys, time.monotonic()
+    provider.keys = keys
 
 
-def _provider_keys(cache: OIDCCache, metadata_url: str) -> ProviderKeys:
+def _provider_keys(cache: OIDCCache, metadata_url: str, cooldown: float) -> ProviderKeys:
+    """The provider's issuer and keys; after a failed fetch, refuse without a call until the cooldown ends."""
     with cache.lock:
         known = cache.providers.get(metadata_url)
-        if known is None:
+        if known is not None:
+            return known
+        failed_at = cache.failed_at.get(metadata_url)
+        if failed_at is not None and time.monotonic() - failed_at < cooldown:
+            raise OIDCFetchError(f"{metadata_url} failed recently; not retried for {cooldown:.0f} s")
+        try:
             issuer, jwks_uri = cache.client.metadata(metadata_url)
-            known = cache.providers[metadata_url] = ProviderKeys(issuer, jwks_uri)
+            known = ProviderKeys(issuer, jwks_uri)
             _load_keys(cache, known)
+        except OIDCFetchError:
+            cache.failed_at[metadata_url] = time.monotonic()
+            raise
+        cache.failed_at.pop(metadata_url, None)
+        cache.providers[metadata_url] = known
         return known
 
 
@@ -141,12 +180,8 @@ def _principal_for(context: ConnectorContext, field_name: str, value: str) -> Pr
 
 
 def _remembered(context: ConnectorContext, cache: OIDCCache, digest: str) -> Principal | str | None:
-    entry = cache.validated.get(digest)
-    if entry is None:
-        return None
-    user_id, expires = entry
-    if expires <= time.time():
-        cache.validated.pop(digest, None)
+    user_id = cache.recall(digest)
+    if user_id is None:
         return None
     with transaction(context.sessions) as session:
         user = users.by_id(session, user_id)
@@ -185,7 +220,7 @@ def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
         return f"token has no {config.user_claim} claim"
     principal = _principal_for(context, config.user_field, value)
     if isinstance(principal, Principal):
-        cache.validated[digest] = (principal.user_id, float(claims["exp"]))
+        cache.remember(digest, principal.user_id, float(claims["exp"]))
     return principal
 
 
@@ -195,7 +230,7 @@ def _verify(
     for config in _configs(context):
         if not config.audiences:
             continue
-        keys = _provider_keys(cache, config.metadata_url)
+        keys = _provider_keys(cache, config.metadata_url, context.settings.oidc_metadata_cooldown_seconds)
         if issuer not in {keys.issuer, config.extra_issuer}:
             continue
         key = _signing_key(cache, keys, kid, context.settings.jwks_cooldown_seconds)
@@ -215,3 +250,29 @@ def _verify(
             return next((why for kind, why in REASONS if isinstance(exc, kind)), "invalid token")
         return config, claims
     return "issuer not trusted by any OIDC provider"
+
+
+@dataclass(frozen=True)
+class MetadataCheck:
+    issuer: str
+    jwks_uri: str
+    key_count: int
+
+
+def check_metadata(context: ConnectorContext, metadata_url: str) -> MetadataCheck:
+    """Fetch a metadata URL and its JWKS now (for the admin's "Test" button); raises ``OIDCFetchError``."""
+    client = cache_of(context).client
+    issuer, jwks_uri = client.metadata(metadata_url)
+    keys = [k for k in client.jwks(jwks_uri) if k.get("kty") == "RSA" and isinstance(k.get("kid"), str)]
+    return MetadataCheck(issuer, jwks_uri, len(keys))
+
+
+def forget_configuration(context: ConnectorContext, *metadata_urls: str) -> None:
+    """After a provider or entity changed: drop those providers' cached metadata, keys and failures, and
+    every remembered token (it may have been accepted through an entity that no longer exists)."""
+    cache = cache_of(context)
+    with cache.lock:
+        for url in metadata_urls:
+            cache.providers.pop(url, None)
+            cache.failed_at.pop(url, None)
+        cache.validated.clear()

@@ -64,3 +64,10 @@ def end_session(session: Session, token: str) -> None:
 def end_user_sessions(session: Session, user_id: str) -> None:
     """Sign a user out everywhere (after a password reset, lock or deactivation)."""
     session.execute(delete(UISession).where(UISession.user_id == user_id))
+
+
+def purge_idle(session: Session, idle_minutes: int) -> int:
+    """Delete sessions idle for longer than ``idle_minutes`` (they could not be used any more)."""
+    cutoff = utcnow() - dt.timedelta(minutes=idle_minutes)
+    result = session.execute(delete(UISession).where(UISession.last_seen_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -31,10 +31,19 @@ def record_failure(session: Session, account: str, address: str) -> None:
 
 
 def clear_account(session: Session, account: str) -> None:
-    """A successful login forgets the account's failures (the address keeps its count)."""
-    session.execute(delete(LoginFailure).where(LoginFailure.account == account.lower()))
+    """A successful login forgets the account's failures (the address keeps its count).
+
+    Writes only when there is something to forget: on SQLite a read transaction that turns into a write
+    fails at once ("database is locked") if another connection wrote meanwhile, and every Basic-auth call
+    passes here while case events are being written.
+    """
+    failed = LoginFailure.account == account.lower()
+    if session.scalar(select(LoginFailure.id).where(failed).limit(1)) is not None:
+        session.execute(delete(LoginFailure).where(failed))
 
 
-def purge(session: Session, settings: ConnectorSettings) -> None:
+def purge(session: Session, settings: ConnectorSettings) -> int:
+    """Forget failures older than the window (they no longer count); returns how many went."""
     since = utcnow() - dt.timedelta(seconds=settings.lockout_window_seconds)
-    session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    result = session.execute(delete(LoginFailure).where(LoginFailure.at < since))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,6 +1,15 @@
-"""``POST /oauth_token.do``: ServiceNow's token endpoint, form-encoded, password and refresh_token grants."""
+"""``POST /oauth_token.do``: ServiceNow's token endpoint, form-encoded, password and refresh_token grants.
+
+The client authenticates with ``client_id``/``client_secret`` in the form body or, as RFC 6749 section
+2.3.1 prefers (and requests-oauthlib under PySNC does), in an HTTP Basic ``Authorization`` header whose
+two parts are form-urlencoded before base64. Using both at once is refused.
+"""
 
 from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
@@ -21,8 +30,8 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 def token(
     request: Request,
     grant_type: str = Form(...),
-    client_id: str = Form(...),
-    client_secret: str = Form(...),
+    client_id: str | None = Form(None),
+    client_secret: str | None = Form(None),
     username: str | None = Form(None),
     password: str | None = Form(None),
     refresh_token: str | None = Form(None),
@@ -32,6 +41,7 @@ def token(
         body = token_error_body("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         return JSONResponse(body, status_code=400)
     check_allowlist(request)
+    client_id, client_secret = _client_credentials(request, client_id, client_secret)
     context = get_context(request)
     try:
         with transaction(context.sessions) as session:
@@ -45,16 +55,39 @@ def token(
     return JSONResponse(tokens.as_response(), headers=NO_STORE)
 
 
+def _client_credentials(request: Request, form_id: str | None, form_secret: str | None) -> tuple[str, str]:
+    """The client id and secret from the Basic header or the form body (exactly one of them)."""
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        if not form_id or form_secret is None:
+            refuse(request, 400, "client_id and client_secret are required", "token request without client")
+        return form_id, form_secret
+    if form_secret is not None:
+        refuse(request, 400, "send the client secret in the header or the body, not both", "two client auths")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        refuse(request, 401, "access_denied", "malformed Basic client credentials")
+    header_id, separator, header_secret = decoded.partition(":")
+    client_id = unquote_plus(header_id)
+    if not separator or (form_id and form_id != client_id):
+        refuse(request, 401, "access_denied", "Basic client credentials incomplete or not matching client_id")
+    return client_id, unquote_plus(header_secret)
+
+
 def _password_grant(
     request: Request, client: oauth_server.OAuthClient, username: str | None, password: str | None
 ) -> IssuedTokens:
     if not username or password is None:
         refuse(request, 400, "username and password are required", "password grant without credentials")
     principal = authenticate_password(request, username, password, method="bearer", what="password grant")
-    with transaction(get_context(request).sessions) as session:
+    context = get_context(request)
+    with transaction(context.sessions) as session:
         user = by_user_name(session, principal.user_name)
         assert user is not None
-        return oauth_server.issue(session, client, user)
+        tokens = oauth_server.issue(session, client, user)
+        oauth_server.keep_newest_grants(session, client, user, context.settings.oauth_grants_kept_per_user)
+        return tokens
 
 
 def _refresh_grant(

@@ -317,3 +317,11 @@ def finish(session: Session) -> None:
     state.confirmed = True
     state.next_step = LAST_STEP + 1
     session.flush()
+
+
+def change_mode(session: Session) -> None:
+    """Back to the two questions; the stored choices stay as defaults for the steps."""
+    state = get_state(session)
+    state.mode, state.next_step = None, 0
+    state.test_passed = state.confirmed = False
+    session.flush()

@@ -4,7 +4,8 @@ Every call carries an outbound bearer token for ``api://m365-support``, except t
 solutions search of "Continue without any setup", which goes without one (``access_token=None``).
 Failures become a ``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a
 ``SupportPermanentError`` (the service refused: ``str()`` carries its explanation, which says what to
-configure). Later features (solutions, cases) add their calls here.
+configure). A refusal's ``code`` is the service's error code when it sent one (``NotTenantAdmin`` when
+the admin email opening a case is not a tenant admin).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ SUPPORT_RESOURCE = "api://m365-support"
 
 
 class SupportError(Exception):
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.code = code
 
 
 class SupportRetriableError(SupportError):
@@ -44,6 +46,9 @@ class SupportClient:
         self._base = base_url.rstrip("/")
         self._access_token = access_token
 
+    def close(self) -> None:
+        self._http.close()
+
     def integration(self) -> dict[str, Any]:
         """This tenant's support integration as the service sees it: application id and repositories."""
         return self._request("GET", "/v1/integration")
@@ -56,9 +61,31 @@ class SupportClient:
         """Recommended solutions and articles for ``text``: ``{"value": [...], "public_only": bool}``."""
         return self._request("POST", "/v1/solutions/search", json={"text": text[:4000], "top": top})
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def open_case(self, case: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """Open a case; the same ``idempotency_key`` again returns the case it opened, never a second."""
+        return self._request("POST", "/v1/cases", json=case, headers={"Idempotency-Key": idempotency_key})
+
+    def case(self, case_id: str) -> dict[str, Any]:
+        """The case with its whole thread (``messages``)."""
+        return self._request("GET", f"/v1/cases/{case_id}")
+
+    def add_message(self, case_id: str, *, body: str, author: str, client_message_id: str) -> dict[str, Any]:
+        """A customer reply; the same ``client_message_id`` again returns the first message."""
+        message = {"body": body, "author": author, "clientMessageId": client_message_id}
+        return self._request("POST", f"/v1/cases/{case_id}/messages", json=message)
+
+    def update_contact(self, case_id: str, contact: dict[str, str]) -> dict[str, Any]:
+        return self._request("PATCH", f"/v1/cases/{case_id}/contact", json=contact)
+
+    def tenant_admin(self, email: str) -> bool:
+        """Whether ``email`` is an active Microsoft 365 admin of the caller's tenant."""
+        return bool(self._request("GET", "/v1/tenant-admins", params={"email": email}).get("isTenantAdmin"))
+
+    def _request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
         url = f"{self._base}{path}"
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": "application/json", **(headers or {})}
         if self._access_token is not None:
             headers["Authorization"] = f"Bearer {self._access_token()}"
         try:
@@ -71,6 +98,15 @@ class SupportClient:
             body = response.json()
             return dict(body) if isinstance(body, dict) else {"value": body}
         raise _error_for(response)
+
+
+def _code(response: httpx.Response) -> str | None:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    code = error.get("code") if isinstance(error, dict) else None
+    return str(code) if code else None
 
 
 def _explanation(response: httpx.Response) -> str:
@@ -92,7 +128,7 @@ def _error_for(response: httpx.Response) -> SupportError:
     message = f"The support service answered HTTP {status}: {_explanation(response)}"
     if status >= 500 or status == 429:
         return SupportRetriableError(message, status_code=status, retry_after=retry_after_seconds(response))
-    return SupportPermanentError(message, status_code=status)
+    return SupportPermanentError(message, status_code=status, code=_code(response))
 
 
 def open_support_client(context: ConnectorContext, *, base_url: str, entity_id: str) -> SupportClient:

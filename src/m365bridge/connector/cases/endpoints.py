@@ -1,0 +1,108 @@
+"""The cases API on incidents, and the inbound Endpoint's ``POST {Endpoint}/v1/events``.
+
+Errors use ServiceNow's body. Opening a case needs the app's administrator role; a repeated
+``Idempotency-Key`` returns the case the first request opened.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Request, status
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.auth.dependencies import Principal, require_roles
+from m365bridge.connector.cases import events, service
+from m365bridge.connector.cases.schemas import CaseEventIn, CaseIn, CaseOut, ContactUpdate, EventAck, ReplyIn
+from m365bridge.connector.context import get_context, get_session, get_write_session
+from m365bridge.connector.incidents import service as incidents
+from m365bridge.connector.incidents.endpoints import READ_ROLES
+from m365bridge.connector.setup.inbound import require_integration_user
+from m365bridge.connector.setup.service import INBOUND_PATH
+from m365bridge.connector.users.roles import APP_ADMINISTRATOR, INCIDENT_MANAGER, ITIL
+
+router = APIRouter(tags=["Microsoft support cases"])
+BASE = "/api/x_mioms_m365_assis/v1"
+REPLY_ROLES = (ITIL, INCIDENT_MANAGER, APP_ADMINISTRATOR)
+
+
+def case_view(session: Session, sys_id: str) -> dict[str, Any]:
+    case = service.get_case(session, sys_id)
+    return CaseOut.of(case, list(service.thread(session, case))).model_dump(by_alias=True, mode="json")
+
+
+@router.post(f"{BASE}/incidents/{{sys_id}}/cases", status_code=status.HTTP_201_CREATED)
+def open_case(
+    sys_id: str,
+    body: CaseIn,
+    request: Request,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
+    principal: Principal = Depends(require_roles(APP_ADMINISTRATOR)),
+) -> dict[str, Any]:
+    """Contact Microsoft support: open a case for the incident (``result`` is the case with its number)."""
+    context = get_context(request)
+    key = idempotency_key or uuid.uuid4().hex
+    case = service.contact_support(context, sys_id, principal.user_id, body.as_request(), key)
+    with context.sessions() as session:
+        return {"result": case_view(session, case.sys_id)}
+
+
+@router.get(f"{BASE}/incidents/{{sys_id}}/cases")
+def list_cases(
+    sys_id: str,
+    _principal: Principal = Depends(require_roles(*READ_ROLES)),
+    session: Session = Depends(get_session),
+) -> dict[str, Any]:
+    """The incident's cases, newest first, each with its whole thread."""
+    incidents.get_incident(session, sys_id)
+    return {"result": [case_view(session, c.sys_id) for c in service.cases_for_incident(session, sys_id)]}
+
+
+@router.post(f"{BASE}/cases/{{case_sys_id}}/messages", status_code=status.HTTP_201_CREATED)
+def reply(
+    case_sys_id: str,
+    body: ReplyIn,
+    request: Request,
+    principal: Principal = Depends(require_roles(*REPLY_ROLES)),
+) -> dict[str, Any]:
+    """An agent's reply to the case; repeating ``clientMessageId`` sends it once."""
+    context = get_context(request)
+    service.reply(context, case_sys_id, principal.user_id, body.body, body.client_message_id)
+    with context.sessions() as session:
+        return {"result": case_view(session, case_sys_id)}
+
+
+@router.patch(f"{BASE}/cases/{{case_sys_id}}/contact")
+def save_contact(
+    case_sys_id: str,
+    body: ContactUpdate,
+    request: Request,
+    _principal: Principal = Depends(require_roles(*REPLY_ROLES)),
+) -> dict[str, Any]:
+    """Save the ticket (contact) details; failure is "Unable to save ticket details. …" (502)."""
+    context = get_context(request)
+    service.save_contact(context, case_sys_id, body.as_request())
+    with context.sessions() as session:
+        return {"result": case_view(session, case_sys_id)}
+
+
+@router.post(
+    f"{INBOUND_PATH}/v1/events",
+    response_model=EventAck,
+    tags=["inbound (support service)"],
+    responses={
+        400: {"description": "The event is malformed."},
+        404: {"description": "No such case (or, for case.created, no such incident) on this connector."},
+        409: {"description": "An earlier event of this case is missing: deliver it first, then retry."},
+    },
+)
+def receive_event(
+    body: CaseEventIn,
+    principal: Principal = Depends(require_integration_user),
+    # scope="function": commit before the acknowledgement is sent, never after (FastAPI's default).
+    session: Session = Depends(get_write_session, scope="function"),
+) -> EventAck:
+    """A case event from the support service: applied exactly once, in per-case order, or not at all."""
+    applied = events.apply_event(session, body.as_event(), author=principal.user_name)
+    return EventAck(id=body.id, applied=applied)

@@ -1,0 +1,59 @@
+"""All SQL of cases: the case rows, their thread and the applied-event ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from m365bridge.connector.cases.models import CaseMessage, SupportCase
+from m365bridge.connector.incidents.models import Incident
+
+
+def by_case_id(session: Session, case_id: str) -> SupportCase | None:
+    return session.scalars(select(SupportCase).where(SupportCase.case_id == case_id)).first()
+
+
+def get(session: Session, sys_id: str) -> SupportCase | None:
+    return session.get(SupportCase, sys_id)
+
+
+def for_incident(session: Session, incident_sys_id: str) -> Sequence[SupportCase]:
+    query = (
+        select(SupportCase)
+        .where(SupportCase.incident_sys_id == incident_sys_id)
+        .order_by(SupportCase.created_at.desc())
+    )
+    return session.scalars(query).all()
+
+
+def thread(session: Session, case_sys_id: str) -> Sequence[CaseMessage]:
+    query = (
+        select(CaseMessage)
+        .where(CaseMessage.case_sys_id == case_sys_id)
+        .order_by(CaseMessage.created_at, CaseMessage.sys_id)
+    )
+    return session.scalars(query).all()
+
+
+def message_by_client_id(session: Session, case_sys_id: str, client_message_id: str) -> CaseMessage | None:
+    query = select(CaseMessage).where(
+        CaseMessage.case_sys_id == case_sys_id, CaseMessage.client_message_id == client_message_id
+    )
+    return session.scalars(query).first()
+
+
+def incident_exists(session: Session, sys_id: str) -> bool:
+    return session.scalar(select(Incident.sys_id).where(Incident.sys_id == sys_id)) is not None
+
+
+def advance(session: Session, case_sys_id: str, sequence: int, **values: object) -> bool:
+    """Move the case to ``sequence`` if it is still at ``sequence - 1`` (a concurrent apply loses)."""
+    result = session.execute(
+        update(SupportCase)
+        .where(SupportCase.sys_id == case_sys_id, SupportCase.last_sequence == sequence - 1)
+        .values(last_sequence=sequence, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))

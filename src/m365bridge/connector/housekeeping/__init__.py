@@ -1,0 +1,1 @@
+"""Periodic housekeeping: old log lines, login failures, idle sessions and dead tokens are purged."""

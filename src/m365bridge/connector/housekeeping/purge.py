@@ -1,0 +1,27 @@
+"""One purge pass over every table that only grows: safe to run twice, each part in its own transaction."""
+
+from __future__ import annotations
+
+from m365bridge.connector.auth import oauth_server, sessions, throttle
+from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.logs import http_log, system_log
+from m365bridge.shared.db import transaction
+
+
+def purge_all(context: ConnectorContext) -> dict[str, int]:
+    """Delete what the retention settings say is old; returns rows removed per table (for the log)."""
+    settings = context.settings
+    removed: dict[str, int] = {}
+    with transaction(context.sessions) as session:
+        removed["syslog"] = system_log.purge(session, settings.system_log_retention_days)
+    with transaction(context.sessions) as session:
+        removed["outbound_http_log"] = http_log.purge(
+            session, retention_days=settings.http_log_retention_days
+        )
+    with transaction(context.sessions) as session:
+        removed["login_failure"] = throttle.purge(session, settings)
+    with transaction(context.sessions) as session:
+        removed["ui_session"] = sessions.purge_idle(session, settings.session_idle_minutes)
+    with transaction(context.sessions) as session:
+        removed["oauth_token"] = oauth_server.purge_tokens(session)
+    return removed

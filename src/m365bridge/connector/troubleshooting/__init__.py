@@ -1,0 +1,1 @@
+"""Troubleshooting: the original's 16-row table as live checks (``connector doctor`` and its page)."""

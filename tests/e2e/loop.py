@@ -1,0 +1,211 @@
+"""Both real apps served over https on loopback, provisioned by the demo's own functions, with the cloud's
+outbox worker running; helpers to act as the agent (connector API) and the engineer (cloud services)."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from m365bridge.cloud.app import create_app as create_cloud_app
+from m365bridge.cloud.cases import service as cloud_cases
+from m365bridge.cloud.cases.delivery import start_background
+from m365bridge.cloud.cases.models import DELIVERED, OutboxEvent
+from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.connector.app import create_app as create_connector_app
+from m365bridge.connector.cases.models import CaseEvent, SupportCase
+from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.incidents import service as incidents
+from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.demo.provision import DemoRecord, provision
+from m365bridge.shared.db import transaction
+from m365bridge.shared.serving import RunningServer, free_port, start_in_thread
+from m365bridge.shared.tls import ServerCertificate
+
+T = TypeVar("T")
+API = "/api/x_mioms_m365_assis/v1"
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 30.0, what: str = "condition") -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def write(sessions: Any, change: Callable[[Any], T]) -> T:
+    """Run ``change`` in a transaction, again if SQLite refused to turn its read into a write because the
+    other thread of this process (the outbox worker, the servers) wrote meanwhile."""
+    for attempt in range(50):
+        try:
+            with transaction(sessions) as session:
+                return change(session)
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.05)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Loop:
+    cloud: CloudContext
+    connector: ConnectorContext
+    record: DemoRecord
+    tls: ServerCertificate
+    servers: dict[str, RunningServer] = field(default_factory=dict)
+    connector_port: int = 0
+    worker_stop: threading.Event | None = None
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.tls.ca_cert))
+
+    def agent(self, who: str = "escalation") -> httpx.Client:
+        user = self.record.users[who]
+        return httpx.Client(
+            base_url=self.record.connector_url,
+            auth=(user["user_name"], user["password"]),
+            verify=self.verify,
+            timeout=30,
+        )
+
+    def stop_connector(self) -> None:
+        self.servers.pop("connector").stop()
+
+    def start_connector(self) -> None:
+        app = create_connector_app(context=self.connector)
+        self.servers["connector"] = start_in_thread(app, port=self.connector_port, tls=self.tls)
+
+    def new_incident(self, short: str = "Exchange Online mail delayed") -> str:
+        with self.agent() as client:
+            answer = client.post(
+                "/api/now/table/incident", json={"short_description": short, "description": "Mail is queued."}
+            )
+        answer.raise_for_status()
+        return str(answer.json()["result"]["sys_id"])
+
+    def escalate(
+        self, incident_sys_id: str, title: str = "Mail delayed", key: str | None = None
+    ) -> dict[str, Any]:
+        body = {
+            "title": title,
+            "description": "Outbound mail is queued for hours.",
+            "contact": {"name": "Ada Agent", "email": "ada@contoso.com", "phone": "+1 555 0100"},
+            "preferredContactMethod": "email",
+        }
+        headers = {"Idempotency-Key": key} if key else {}
+        with self.agent() as client:
+            answer = client.post(f"{API}/incidents/{incident_sys_id}/cases", json=body, headers=headers)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json()["result"])
+
+    def engineer_reply(self, case_id: str, body: str) -> None:
+        write(
+            self.cloud.sessions,
+            lambda s: cloud_cases.engineer_reply(
+                s, cloud_cases.get_case(s, case_id), author="Microsoft Support Engineer", body=body
+            ),
+        )
+
+    def engineer_status(self, case_id: str, status: str) -> None:
+        write(
+            self.cloud.sessions,
+            lambda s: cloud_cases.change_status(s, cloud_cases.get_case(s, case_id), status),
+        )
+
+    def engineer_sees(self, case_id: str) -> list[str]:
+        with transaction(self.cloud.sessions) as session:
+            case = cloud_cases.get_case(session, case_id)
+            return [m.body for m in cloud_cases.messages(session, case)]
+
+    def work_notes(self, incident_sys_id: str) -> list[str]:
+        with transaction(self.connector.sessions) as session:
+            return [e.value for e in incidents.list_journal(session, incident_sys_id, ("work_notes",))]
+
+    def all_delivered(self, case_id: str) -> bool:
+        with transaction(self.cloud.sessions) as session:
+            states = session.scalars(select(OutboxEvent.state).where(OutboxEvent.case_id == case_id)).all()
+        return bool(states) and all(s == DELIVERED for s in states)
+
+    def assert_exactly_once_in_order(self, case_id: str) -> None:
+        """Every event the cloud recorded for the case was applied once, in sequence order."""
+        eventually(lambda: self.all_delivered(case_id), 60, "every event delivered")
+        with transaction(self.cloud.sessions) as session:
+            sent = session.execute(
+                select(OutboxEvent.id, OutboxEvent.sequence).where(OutboxEvent.case_id == case_id)
+            ).all()
+        with transaction(self.connector.sessions) as session:
+            applied = session.execute(
+                select(CaseEvent.id, CaseEvent.sequence).where(CaseEvent.case_id == case_id)
+            ).all()
+            last = session.scalar(select(SupportCase.last_sequence).where(SupportCase.case_id == case_id))
+        assert sorted(applied, key=lambda r: r[1]) == sorted(sent, key=lambda r: r[1])
+        assert [s for _, s in sorted(applied, key=lambda r: r[1])] == list(range(1, len(sent) + 1))
+        assert last == len(sent)
+
+    def close(self) -> None:
+        if self.worker_stop is not None:
+            self.worker_stop.set()
+        for server in self.servers.values():
+            server.stop()
+        self.cloud.close()
+        self.connector.close()
+
+
+def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overrides: Any) -> Loop:
+    cloud_port, connector_port = free_port(), free_port()
+    cloud_settings = CloudSettings(
+        data_dir=data_dir / "cloud",
+        port=cloud_port,
+        tls=True,
+        public_url=f"https://localhost:{cloud_port}",
+        outbound_ca_file=tls.ca_cert,
+        outbox_worker=False,  # started after provisioning: its polling writes would race the demo's
+        outbox_poll_seconds=0.05,
+        outbox_backoff_base_seconds=0.1,
+        outbox_backoff_max_seconds=0.5,
+        outbox_max_attempts=1000,
+        **cloud_overrides,
+    )
+    connector_settings = ConnectorSettings(
+        data_dir=data_dir / "connector",
+        port=connector_port,
+        tls=True,
+        public_url=f"https://localhost:{connector_port}",
+        ca_bundle=tls.ca_cert,
+    )
+    cloud = CloudContext.build(cloud_settings)
+    connector = ConnectorContext.build(connector_settings)
+    cloud_server = start_in_thread(create_cloud_app(context=cloud), port=cloud_port, tls=tls)
+    loop = Loop(cloud, connector, _record(mode, cloud_server.url, connector_port, tls), tls)
+    loop.servers["cloud"] = cloud_server
+    loop.connector_port = connector_port
+    loop.start_connector()
+    provision(loop.record, cloud, connector)
+    loop.worker_stop = start_background(cloud)[1]
+    return loop
+
+
+def _record(mode: str, cloud_url: str, connector_port: int, tls: ServerCertificate) -> DemoRecord:
+    return DemoRecord(
+        mode=mode,
+        identity_url=cloud_url,
+        graph_url=f"{cloud_url}/graph",
+        support_url=f"{cloud_url}/support",
+        connector_url=f"https://localhost:{connector_port}",
+        ca_bundle=str(tls.ca_cert),
+    )
