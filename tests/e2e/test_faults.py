@@ -51,7 +51,7 @@ def test_a_connector_killed_mid_delivery_and_restarted_gets_every_event_once_in_
     loop.stop_connector()
     loop.start_connector_process()
 
-    for n in range(30):
+    for n in range(24):
         loop.engineer_reply(case_id, f"burst {n}")
     eventually(lambda: loop.applied_count(case_id) >= 4, 30, "the first events applied")
     loop.kill_connector_process()
@@ -60,7 +60,7 @@ def test_a_connector_killed_mid_delivery_and_restarted_gets_every_event_once_in_
 
     loop.start_connector_process()
     loop.assert_exactly_once_in_order(case_id)
-    assert updates_in_work_notes(loop, incident, "burst") == 30
+    assert updates_in_work_notes(loop, incident, "burst") == 24
 
 
 def test_access_tokens_expiring_mid_stream_lose_nothing(basic_loop: Loop) -> None:
