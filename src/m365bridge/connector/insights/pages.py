@@ -26,7 +26,7 @@ from m365bridge.shared.errors import UserError
 router = APIRouter(tags=["Microsoft 365 support tab"], include_in_schema=False)
 
 
-def _page(
+def tab_page(
     request: Request,
     session: Session,
     incident: Incident,
@@ -70,7 +70,7 @@ def support_tab(
     incident = incidents.get_incident(session, sys_id)
     if not user.has_role(*TAB_ROLES):
         return _hidden(session, incident, user)
-    return _page(request, session, incident, user)
+    return tab_page(request, session, incident, user)
 
 
 def _ask(
@@ -87,7 +87,7 @@ def _ask(
     except UserError as error:
         # Messages #2, #3 and "Please contact app support." show at the top of the form (D1).
         session.rollback()
-        return _page(request, session, incident, user, status=error.status_code, error=str(error))
+        return tab_page(request, session, incident, user, status=error.status_code, error=str(error))
     return redirect(f"/incidents/{sys_id}/m365")
 
 
@@ -128,5 +128,5 @@ def feedback(
         service.record_feedback(session, incident, user, result_id=result_id, vote=vote)
     except UserError as error:
         session.rollback()
-        return _page(request, session, incident, user, status=error.status_code, error=str(error))
+        return tab_page(request, session, incident, user, status=error.status_code, error=str(error))
     return redirect(f"/incidents/{sys_id}/m365", flash="Thanks for the feedback.")
