@@ -23,3 +23,7 @@ format: install
 
 bench: install
 	.venv/bin/python bench/run_all.py
+
+# The reliability scenarios at full size: 1,000 case events, a minute of downtime (see docs/operations.md).
+soak: install
+	RELIABILITY_EVENTS=1000 RELIABILITY_DOWN_SECONDS=60 .venv/bin/pytest -q tests/reliability

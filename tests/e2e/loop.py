@@ -61,6 +61,19 @@ def write(sessions: Any, change: Callable[[Any], T]) -> T:
 
 
 @dataclass
+class LoopPorts:
+    """Where each side listens, and which public addresses go elsewhere (through a fault proxy).
+
+    ``cloud_routes`` maps a DemoRecord URL field (``identity_url``, ``graph_url``, ``support_url``) to the
+    port the connector should call for it instead of the cloud's own."""
+
+    cloud: int = field(default_factory=free_port)
+    connector: int = field(default_factory=free_port)
+    connector_public: int | None = None
+    cloud_routes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class Loop:
     cloud: CloudContext
     connector: ConnectorContext
@@ -166,8 +179,19 @@ class Loop:
         self.connector.close()
 
 
-def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overrides: Any) -> Loop:
-    cloud_port, connector_port = free_port(), free_port()
+def start_loop(
+    mode: str,
+    data_dir: Path,
+    tls: ServerCertificate,
+    *,
+    ports: LoopPorts | None = None,
+    connector_overrides: dict[str, Any] | None = None,
+    **cloud_overrides: Any,
+) -> Loop:
+    """Serve both sides and provision them; ``ports`` puts each side's public address elsewhere (a
+    fault proxy in front of it), so the other side's calls to it go through that address."""
+    ports = ports or LoopPorts()
+    cloud_port, connector_port = ports.cloud, ports.connector
     cloud_settings = CloudSettings(
         data_dir=data_dir / "cloud",
         port=cloud_port,
@@ -185,13 +209,17 @@ def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overri
         data_dir=data_dir / "connector",
         port=connector_port,
         tls=True,
-        public_url=f"https://localhost:{connector_port}",
+        public_url=f"https://localhost:{ports.connector_public or connector_port}",
         ca_bundle=tls.ca_cert,
+        **(connector_overrides or {}),
     )
     cloud = CloudContext.build(cloud_settings)
     connector = ConnectorContext.build(connector_settings)
     cloud_server = start_in_thread(create_cloud_app(context=cloud), port=cloud_port, tls=tls)
-    loop = Loop(cloud, connector, _record(mode, cloud_server.url, connector_port, tls), tls)
+    record = _record(mode, cloud_server.url, connector_port, tls)
+    for name, port in ports.cloud_routes.items():
+        setattr(record, name, getattr(record, name).replace(cloud_server.url, f"https://localhost:{port}"))
+    loop = Loop(cloud, connector, record, tls)
     loop.servers["cloud"] = cloud_server
     loop.connector_port = connector_port
     loop.start_connector()
