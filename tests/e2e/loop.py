@@ -154,6 +154,11 @@ class Loop:
             states = session.scalars(select(OutboxEvent.state).where(OutboxEvent.case_id == case_id)).all()
         return bool(states) and all(s == DELIVERED for s in states)
 
+    def delivered_count(self) -> int:
+        """Outbox rows of every case marked delivered."""
+        with transaction(self.cloud.sessions) as session:
+            return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.state == DELIVERED)).all())
+
     def assert_exactly_once_in_order(self, case_id: str) -> None:
         """Every event the cloud recorded for the case was applied once, in sequence order."""
         eventually(lambda: self.all_delivered(case_id), 60, "every event delivered")
