@@ -1,4 +1,4 @@
-.PHONY: demo test lint format bench install
+.PHONY: demo test lint format bench install fuzz soak
 
 LINT_PATHS := $(wildcard src tests bench scripts)
 
@@ -23,6 +23,10 @@ format: install
 
 bench: install
 	.venv/bin/python bench/run_all.py
+
+# Longer fuzzing than the test suite's: more schemathesis and hypothesis examples per operation.
+fuzz: install
+	FUZZ_EXAMPLES=100 .venv/bin/pytest -q tests/fuzz
 
 # The reliability scenarios at full size: 1,000 case events, a minute of downtime (see docs/operations.md).
 soak: install

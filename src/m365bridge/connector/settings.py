@@ -59,6 +59,12 @@ class ConnectorSettings(BaseSettings):
     jwks_cooldown_seconds: int = Field(
         300, ge=0, description="Least time between two JWKS refetches caused by an unknown key id."
     )
+    jwks_max_age_seconds: int = Field(
+        3600,
+        ge=0,
+        description="Longest time a fetched JWKS (and a token validated with it) is trusted before the "
+        "keys are fetched again, so a key the provider retired stops working (keep it below its grace).",
+    )
     ca_bundle: Path | None = Field(
         None, description="CA bundle (PEM) for verifying outbound TLS; default: the system's trust store."
     )
