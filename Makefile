@@ -1,4 +1,4 @@
-.PHONY: demo test lint format bench install fuzz
+.PHONY: demo test lint format bench install fuzz soak
 
 LINT_PATHS := $(wildcard src tests bench scripts)
 
@@ -27,3 +27,7 @@ bench: install
 # Longer fuzzing than the test suite's: more schemathesis and hypothesis examples per operation.
 fuzz: install
 	FUZZ_EXAMPLES=100 .venv/bin/pytest -q tests/fuzz
+
+# The reliability scenarios at full size: 1,000 case events, a minute of downtime (see docs/operations.md).
+soak: install
+	RELIABILITY_EVENTS=1000 RELIABILITY_DOWN_SECONDS=60 .venv/bin/pytest -q tests/reliability

@@ -70,6 +70,19 @@ def write(sessions: Any, change: Callable[[Any], T]) -> T:
 
 
 @dataclass
+class LoopPorts:
+    """Where each side listens, and which public addresses go elsewhere (through a fault proxy).
+
+    ``cloud_routes`` maps a DemoRecord URL field (``identity_url``, ``graph_url``, ``support_url``) to the
+    port the connector should call for it instead of the cloud's own."""
+
+    cloud: int = field(default_factory=free_port)
+    connector: int = field(default_factory=free_port)
+    connector_public: int | None = None
+    cloud_routes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class Loop:
     cloud: CloudContext
     connector: ConnectorContext
@@ -225,6 +238,11 @@ class Loop:
             states = session.scalars(select(OutboxEvent.state).where(OutboxEvent.case_id == case_id)).all()
         return bool(states) and all(s == DELIVERED for s in states)
 
+    def delivered_count(self) -> int:
+        """Outbox rows of every case marked delivered."""
+        with transaction(self.cloud.sessions) as session:
+            return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.state == DELIVERED)).all())
+
     def assert_exactly_once_in_order(self, case_id: str) -> None:
         """Every event the cloud recorded for the case was applied once, in sequence order."""
         eventually(lambda: self.all_delivered(case_id), 60, "every event delivered")
@@ -252,8 +270,19 @@ class Loop:
         self.connector.close()
 
 
-def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overrides: Any) -> Loop:
-    cloud_port, connector_port = free_port(), free_port()
+def start_loop(
+    mode: str,
+    data_dir: Path,
+    tls: ServerCertificate,
+    *,
+    ports: LoopPorts | None = None,
+    connector_overrides: dict[str, Any] | None = None,
+    **cloud_overrides: Any,
+) -> Loop:
+    """Serve both sides and provision them; ``ports`` puts each side's public address elsewhere (a
+    fault proxy in front of it), so the other side's calls to it go through that address."""
+    ports = ports or LoopPorts()
+    cloud_port, connector_port = ports.cloud, ports.connector
     cloud_settings = CloudSettings(
         data_dir=data_dir / "cloud",
         port=cloud_port,
@@ -271,13 +300,17 @@ def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overri
         data_dir=data_dir / "connector",
         port=connector_port,
         tls=True,
-        public_url=f"https://localhost:{connector_port}",
+        public_url=f"https://localhost:{ports.connector_public or connector_port}",
         ca_bundle=tls.ca_cert,
+        **(connector_overrides or {}),
     )
     cloud = CloudContext.build(cloud_settings)
     connector = ConnectorContext.build(connector_settings)
     cloud_server = start_in_thread(create_cloud_app(context=cloud), port=cloud_port, tls=tls)
-    loop = Loop(cloud, connector, _record(mode, cloud_server.url, connector_port, tls), tls)
+    record = _record(mode, cloud_server.url, connector_port, tls)
+    for name, port in ports.cloud_routes.items():
+        setattr(record, name, getattr(record, name).replace(cloud_server.url, f"https://localhost:{port}"))
+    loop = Loop(cloud, connector, record, tls)
     loop.servers["cloud"] = cloud_server
     loop.connector_port = connector_port
     loop.start_connector()

@@ -129,6 +129,12 @@ def add_run(session: Session, run: SyncRun) -> SyncRun:
     return run
 
 
+def last_successful_sync(session: Session) -> dt.datetime | None:
+    return session.scalar(
+        select(func.max(SyncRun.finished_at)).where(SyncRun.finished_at.is_not(None), SyncRun.error.is_(None))
+    )
+
+
 def recent_runs(session: Session, limit: int = 20) -> Sequence[SyncRun]:
     return session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
 
