@@ -51,7 +51,12 @@ def get_context(request: Request) -> ConnectorContext:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the request boundary commits, services never do."""
+    """A session per request; the request boundary commits, services never do.
+
+    Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
+    commit would run after the response is sent, so a client could get its answer before the change is
+    stored (or never stored, if the commit then fails).
+    """
     yield from _request_session(get_context(request).sessions())
 
 

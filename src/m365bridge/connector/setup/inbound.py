@@ -75,7 +75,7 @@ def probe(request: Request, principal: Principal = Depends(require_integration_u
 def check_feature(
     feature: Feature = Query(description="insights, solutions or cases"),
     _principal: Principal = Depends(require_roles()),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     """Whether ``feature`` may run now; otherwise the original's message #2 or #3 as the error."""
     view = require_setup(session, feature=feature)
