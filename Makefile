@@ -1,10 +1,13 @@
-.PHONY: demo test lint format bench install
+.PHONY: demo test lint format bench install fuzz soak
 
 LINT_PATHS := $(wildcard src tests bench scripts)
 
+MODE ?= basic
+
 # The README's first command: install, start both sides with demo data, until Ctrl-C.
+# `make demo MODE=aad` (or insights, none) completes another setup mode.
 demo: install
-	.venv/bin/m365bridge demo --data-dir demo-data
+	.venv/bin/m365bridge demo --data-dir demo-data --mode $(MODE)
 
 # The README's second command: install, then lint, types, migrations and the whole test suite.
 test:
@@ -23,3 +26,11 @@ format: install
 
 bench: install
 	.venv/bin/python bench/run_all.py
+
+# Longer fuzzing than the test suite's: more schemathesis and hypothesis examples per operation.
+fuzz: install
+	FUZZ_EXAMPLES=100 .venv/bin/pytest -q tests/fuzz
+
+# The reliability scenarios at full size: 1,000 case events, a minute of downtime (see docs/operations.md).
+soak: install
+	RELIABILITY_EVENTS=1000 RELIABILITY_DOWN_SECONDS=60 .venv/bin/pytest -q tests/reliability

@@ -26,6 +26,7 @@ from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
 from m365bridge.shared.tls import ServerCertificate, ensure_server_certificate
 from tests.support.postgres import POSTGRES_URL_ENV, DatabaseFactory
+from tests.tally import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401 - pytest hooks
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATASETS = SHARED / "datasets"

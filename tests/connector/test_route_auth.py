@@ -11,8 +11,12 @@ import re
 
 from m365bridge.connector.app import create_app
 
-# Documented in docs/security.md as public; none today (the token endpoint and probes are outside /api/).
-PUBLIC_API_OPERATIONS: frozenset[tuple[str, str]] = frozenset()
+# Documented in docs/security.md as public: the token endpoint under the inbound Endpoint, where the cloud
+# exchanges the repository's client credentials and rest user password for a token (it authenticates the
+# caller itself, from the form, and answers 401 to bad credentials).
+PUBLIC_API_OPERATIONS: frozenset[tuple[str, str]] = frozenset(
+    {("POST", "/api/x_mioms_m365_assis/inbound/oauth_token.do")}
+)
 
 
 def test_every_api_operation_refuses_an_anonymous_caller(connector_context, connector_client):

@@ -3,7 +3,12 @@ outbox worker running; helpers to act as the agent (connector API) and the engin
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -12,20 +17,24 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from m365bridge.cloud.app import create_app as create_cloud_app
+from m365bridge.cloud.cases import repository as cloud_cases_repository
 from m365bridge.cloud.cases import service as cloud_cases
 from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.models import DELIVERED, OutboxEvent
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
+from m365bridge.connector.auth.models import OAuthClient, OAuthToken
 from m365bridge.connector.cases.models import CaseEvent, SupportCase
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.demo.connector_setup import REPOSITORY_ID
 from m365bridge.demo.provision import DemoRecord, provision
 from m365bridge.shared.db import transaction
 from m365bridge.shared.serving import RunningServer, free_port, start_in_thread
@@ -61,6 +70,19 @@ def write(sessions: Any, change: Callable[[Any], T]) -> T:
 
 
 @dataclass
+class LoopPorts:
+    """Where each side listens, and which public addresses go elsewhere (through a fault proxy).
+
+    ``cloud_routes`` maps a DemoRecord URL field (``identity_url``, ``graph_url``, ``support_url``) to the
+    port the connector should call for it instead of the cloud's own."""
+
+    cloud: int = field(default_factory=free_port)
+    connector: int = field(default_factory=free_port)
+    connector_public: int | None = None
+    cloud_routes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class Loop:
     cloud: CloudContext
     connector: ConnectorContext
@@ -69,6 +91,7 @@ class Loop:
     servers: dict[str, RunningServer] = field(default_factory=dict)
     connector_port: int = 0
     worker_stop: threading.Event | None = None
+    connector_process: subprocess.Popen[bytes] | None = None
 
     @property
     def verify(self) -> ssl.SSLContext:
@@ -89,6 +112,80 @@ class Loop:
     def start_connector(self) -> None:
         app = create_connector_app(context=self.connector)
         self.servers["connector"] = start_in_thread(app, port=self.connector_port, tls=self.tls)
+
+    def start_connector_process(self) -> None:
+        """The connector as its own process (``m365bridge connector serve``) on the same port, database,
+        keys and certificate, so that it can be killed outright."""
+        settings = self.connector.settings
+        shutil.copytree(self.tls.ca_cert.parent, settings.data_dir / "tls", dirs_exist_ok=True)
+        env = {
+            **os.environ,
+            "M365BRIDGE_CONNECTOR_PUBLIC_URL": str(settings.public_url),
+            "M365BRIDGE_CONNECTOR_CA_BUNDLE": str(settings.ca_bundle),
+        }
+        command = [str(Path(sys.executable).with_name("m365bridge")), "connector", "serve"]
+        command += ["--data-dir", str(settings.data_dir), "--port", str(self.connector_port), "--tls"]
+        self.connector_process = subprocess.Popen(command, env=env)
+        eventually(self._connector_answers, 60, "the connector process to answer")
+
+    def kill_connector_process(self) -> None:
+        """SIGKILL: no shutdown, no flush; whatever request was in flight is cut."""
+        process = self.connector_process
+        assert process is not None
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        self.connector_process = None
+
+    def _connector_answers(self) -> bool:
+        process = self.connector_process
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the connector process exited with {process.returncode}")
+        try:
+            with httpx.Client(verify=self.verify, timeout=2) as client:
+                return client.get(f"{self.record.connector_url}/login").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def shorten_token_lifespans(self, access_seconds: int, refresh_seconds: int) -> None:
+        """Store lifespans below the one-minute floor the admin pages enforce (a fault test cannot wait
+        half an hour), and make the cloud drop its cached tokens so the next ones are short-lived."""
+        write(
+            self.connector.sessions,
+            lambda s: s.execute(
+                update(OAuthClient).values(
+                    access_token_lifespan=access_seconds, refresh_token_lifespan=refresh_seconds
+                )
+            ),
+        )
+        write(self.cloud.sessions, self._forget_cloud_tokens)
+
+    def _forget_cloud_tokens(self, session: Any) -> None:
+        target = integration.get_repository(session, self.record.tenant["id"], REPOSITORY_ID)
+        cloud_cases_repository.update_token_state(
+            session,
+            target.id,
+            access_token_encrypted=None,
+            access_expires_at=None,
+            refresh_token_encrypted=None,
+            refresh_issued_at=None,
+        )
+
+    def issued_tokens(self, kind: str) -> tuple[int, int]:
+        """How many ``kind`` tokens the connector's OAuth server issued, and in how many grant families."""
+        with transaction(self.connector.sessions) as session:
+            counts = (func.count(OAuthToken.token_digest), func.count(func.distinct(OAuthToken.family_id)))
+            row = session.execute(select(*counts).where(OAuthToken.kind == kind)).one()
+        return int(row[0]), int(row[1])
+
+    def applied_count(self, case_id: str) -> int:
+        with transaction(self.connector.sessions) as session:
+            count = session.scalar(select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case_id))
+        return int(count or 0)
+
+    def sent_count(self, case_id: str) -> int:
+        with transaction(self.cloud.sessions) as session:
+            count = session.scalar(select(func.count(OutboxEvent.id)).where(OutboxEvent.case_id == case_id))
+        return int(count or 0)
 
     def new_incident(self, short: str = "Exchange Online mail delayed") -> str:
         with self.agent() as client:
@@ -141,6 +238,11 @@ class Loop:
             states = session.scalars(select(OutboxEvent.state).where(OutboxEvent.case_id == case_id)).all()
         return bool(states) and all(s == DELIVERED for s in states)
 
+    def delivered_count(self) -> int:
+        """Outbox rows of every case marked delivered."""
+        with transaction(self.cloud.sessions) as session:
+            return len(session.scalars(select(OutboxEvent.id).where(OutboxEvent.state == DELIVERED)).all())
+
     def assert_exactly_once_in_order(self, case_id: str) -> None:
         """Every event the cloud recorded for the case was applied once, in sequence order."""
         eventually(lambda: self.all_delivered(case_id), 60, "every event delivered")
@@ -158,6 +260,8 @@ class Loop:
         assert last == len(sent)
 
     def close(self) -> None:
+        if self.connector_process is not None:
+            self.kill_connector_process()
         if self.worker_stop is not None:
             self.worker_stop.set()
         for server in self.servers.values():
@@ -166,8 +270,19 @@ class Loop:
         self.connector.close()
 
 
-def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overrides: Any) -> Loop:
-    cloud_port, connector_port = free_port(), free_port()
+def start_loop(
+    mode: str,
+    data_dir: Path,
+    tls: ServerCertificate,
+    *,
+    ports: LoopPorts | None = None,
+    connector_overrides: dict[str, Any] | None = None,
+    **cloud_overrides: Any,
+) -> Loop:
+    """Serve both sides and provision them; ``ports`` puts each side's public address elsewhere (a
+    fault proxy in front of it), so the other side's calls to it go through that address."""
+    ports = ports or LoopPorts()
+    cloud_port, connector_port = ports.cloud, ports.connector
     cloud_settings = CloudSettings(
         data_dir=data_dir / "cloud",
         port=cloud_port,
@@ -185,13 +300,17 @@ def start_loop(mode: str, data_dir: Path, tls: ServerCertificate, **cloud_overri
         data_dir=data_dir / "connector",
         port=connector_port,
         tls=True,
-        public_url=f"https://localhost:{connector_port}",
+        public_url=f"https://localhost:{ports.connector_public or connector_port}",
         ca_bundle=tls.ca_cert,
+        **(connector_overrides or {}),
     )
     cloud = CloudContext.build(cloud_settings)
     connector = ConnectorContext.build(connector_settings)
     cloud_server = start_in_thread(create_cloud_app(context=cloud), port=cloud_port, tls=tls)
-    loop = Loop(cloud, connector, _record(mode, cloud_server.url, connector_port, tls), tls)
+    record = _record(mode, cloud_server.url, connector_port, tls)
+    for name, port in ports.cloud_routes.items():
+        setattr(record, name, getattr(record, name).replace(cloud_server.url, f"https://localhost:{port}"))
+    loop = Loop(cloud, connector, record, tls)
     loop.servers["cloud"] = cloud_server
     loop.connector_port = connector_port
     loop.start_connector()

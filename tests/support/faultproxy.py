@@ -204,7 +204,8 @@ class FaultProxy:
         if limit is not None:
             sink.close()
         elif sink.can_write_eof() and not sink.is_closing():
-            sink.write_eof()
+            with contextlib.suppress(OSError):  # the peer may already be gone (a refused or reset side)
+                sink.write_eof()
 
 
 def _abort_with_rst(writer: asyncio.StreamWriter) -> None:

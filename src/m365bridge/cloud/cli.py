@@ -14,7 +14,7 @@ from m365bridge.cloud.graph import cli as graph_cli
 from m365bridge.cloud.identity.cli import app as identity_app
 from m365bridge.cloud.knowledge.cli import app as kb_app
 from m365bridge.cloud.settings import CloudSettings
-from m365bridge.shared import migrate
+from m365bridge.shared import backup, migrate
 
 app = typer.Typer(help="The cloud.", no_args_is_help=True)
 db_app = typer.Typer(help="The cloud's database.", no_args_is_help=True)
@@ -40,6 +40,20 @@ def db_upgrade(data_dir: Path | None = DataDir, revision: str = "head") -> None:
     settings = settings_for(data_dir)
     migrate.upgrade(MIGRATIONS, settings.db_url, revision)
     typer.echo(f"database at {revision}")
+
+
+@db_app.command("backup")
+def db_backup(path: Path, data_dir: Path | None = DataDir) -> None:
+    """Write a consistent copy of the database to PATH while the service runs (not the encryption key)."""
+    backup.backup(settings_for(data_dir).db_url, path)
+    typer.echo(f"backed up to {path}")
+
+
+@db_app.command("restore")
+def db_restore(path: Path, data_dir: Path | None = DataDir) -> None:
+    """Replace the database's contents with the backup at PATH; stop the service first."""
+    backup.restore(settings_for(data_dir).db_url, path)
+    typer.echo(f"restored from {path}")
 
 
 @app.command("serve")

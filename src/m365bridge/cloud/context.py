@@ -50,7 +50,12 @@ def get_context(request: Request) -> CloudContext:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the request boundary commits, services never do."""
+    """A session per request; the request boundary commits, services never do.
+
+    Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
+    commit would run after the response is sent, so a client could get its answer before the change is
+    stored (or never stored, if the commit then fails).
+    """
     session = get_context(request).sessions()
     try:
         yield session

@@ -59,6 +59,12 @@ class ConnectorSettings(BaseSettings):
     jwks_cooldown_seconds: int = Field(
         300, ge=0, description="Least time between two JWKS refetches caused by an unknown key id."
     )
+    jwks_max_age_seconds: int = Field(
+        3600,
+        ge=0,
+        description="Longest time a fetched JWKS (and a token validated with it) is trusted before the "
+        "keys are fetched again, so a key the provider retired stops working (keep it below its grace).",
+    )
     ca_bundle: Path | None = Field(
         None, description="CA bundle (PEM) for verifying outbound TLS; default: the system's trust store."
     )
@@ -77,6 +83,13 @@ class ConnectorSettings(BaseSettings):
     )
     oidc_validated_cache_size: int = Field(
         1000, ge=1, description="Most validated OIDC tokens remembered (least recently used go first)."
+    )
+    auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a validated bearer token's user and the setup's mode are reused without "
+        "reading the database again (this process's own changes apply at once; another process's, such as "
+        "a CLI command, within this time). 0 turns the cache off.",
     )
     oauth_grants_kept_per_user: int = Field(
         20,

@@ -29,7 +29,8 @@ from m365bridge.cloud.integration.models import BASIC_AUTH, SupportRepository
 from m365bridge.cloud.integration.service import credentials
 from m365bridge.shared.db import transaction
 
-# Renew a little before the issuer's expiry so a token never dies in flight.
+# Renew a little before the issuer's expiry so a token rarely dies in flight (a 401 still renews it), but
+# never more than a tenth of its lifespan early: a short-lived token must still be reused.
 EXPIRY_MARGIN = dt.timedelta(seconds=30)
 
 
@@ -109,7 +110,8 @@ class ConnectorAuth:
                 cases_repository.update_token_state(session, repository_pk, **values)
 
     def _access_until(self, now: dt.datetime, token: TokenResponse) -> dt.datetime:
-        return now + dt.timedelta(seconds=token.expires_in) - EXPIRY_MARGIN
+        lifespan = dt.timedelta(seconds=token.expires_in)
+        return now + lifespan - min(EXPIRY_MARGIN, lifespan / 10)
 
     def _basic(self, target: SupportRepository, cached: Tokens, now: dt.datetime) -> Tokens:
         secret = credentials(target, self._context.secrets)

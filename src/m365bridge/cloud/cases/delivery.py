@@ -30,7 +30,7 @@ from m365bridge.cloud.cases.client import (
     Unauthorized,
 )
 from m365bridge.cloud.cases.connector_auth import ConnectorAuth
-from m365bridge.cloud.cases.models import DEAD, DELIVERED
+from m365bridge.cloud.cases.models import DEAD, DELIVERED, PENDING
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import repository as integration_repository
 from m365bridge.cloud.integration.models import SupportRepository
@@ -89,6 +89,7 @@ class DeliveryWorker:
         self._clock = clock
         self._rng = rng or random.Random()
         self.name = name or f"worker-{uuid.uuid4().hex[:12]}"
+        register_metrics(context)
 
     def run_once(self, limit: int = 20) -> int:
         """Try every due event this worker can claim (at most one per case); returns how many it tried."""
@@ -183,6 +184,20 @@ class DeliveryWorker:
         with transaction(self._context.sessions) as session:
             if not repository.finish(session, claimed.event_id, self.name, **values):
                 log.warning("lease on event %s was lost before its outcome was recorded", claimed.event_id)
+
+
+def register_metrics(context: CloudContext) -> None:
+    """Outbox depth and dead letters, counted at each scrape (registering twice is harmless)."""
+
+    def counter(state: str) -> Callable[[], float]:
+        def count() -> float:
+            with transaction(context.sessions) as session:
+                return repository.count_in_state(session, state)
+
+        return count
+
+    context.metrics.gauge("outbox_depth", "Case events waiting to be delivered.", function=counter(PENDING))
+    context.metrics.gauge("outbox_dead_letters", "Case events given up on.", function=counter(DEAD))
 
 
 def backoff_seconds(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from m365bridge.cloud.cases.models import (
@@ -91,6 +91,11 @@ def dead_events(session: Session, limit: int = 200) -> Sequence[OutboxEvent]:
         select(OutboxEvent).where(OutboxEvent.state == DEAD).order_by(OutboxEvent.occurred_at).limit(limit)
     )
     return session.scalars(query).all()
+
+
+def count_in_state(session: Session, state: str) -> int:
+    counted = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.state == state)
+    return session.scalar(counted) or 0
 
 
 def any_due(session: Session, now: dt.datetime) -> bool:

@@ -59,7 +59,7 @@ def login(
     password: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form("/portal"),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
@@ -90,7 +90,7 @@ def login(
 def logout(
     request: Request,
     _signed_in: SignedIn = Depends(require_ui_form()),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     service.end_ui_session(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse(f"{LOGIN_PATH}?notice=signedout", status_code=303)

@@ -109,7 +109,9 @@ def services_of(meta: Mapping[str, Any]) -> list[str]:
     found: list[str] = []
     for key in ("ms.service", "appliesto", "ms.custom"):
         values = meta.get(key) or []
-        for value in [values] if isinstance(values, str) else values:
+        if not isinstance(values, list):  # YAML may give a number, a date or a mapping: only text counts
+            values = [values]
+        for value in values:
             if not isinstance(value, str):
                 continue
             value = value.strip()

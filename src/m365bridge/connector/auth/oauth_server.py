@@ -100,6 +100,15 @@ def update_client(
     return client
 
 
+def new_client_secret(session: Session, client: OAuthClient) -> str:
+    """Rotate the client secret; returns the new one, shown only this once. Tokens already issued stay
+    valid until they expire (as in ServiceNow); refresh grants need the new secret from now on."""
+    secret = new_token(24)
+    client.client_secret_hash = hash_password(secret)
+    session.flush()
+    return secret
+
+
 def list_clients(session: Session) -> Sequence[OAuthClient]:
     return session.scalars(select(OAuthClient).order_by(OAuthClient.name)).all()
 

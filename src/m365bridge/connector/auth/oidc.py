@@ -123,10 +123,14 @@ def _provider_keys(cache: OIDCCache, metadata_url: str, cooldown: float) -> Prov
         return known
 
 
-def _signing_key(cache: OIDCCache, provider: ProviderKeys, kid: str, cooldown: float) -> Any | None:
-    """The key for ``kid``; an unknown kid refetches the JWKS at most once per cooldown."""
+def _signing_key(
+    cache: OIDCCache, provider: ProviderKeys, kid: str, cooldown: float, max_age: float
+) -> Any | None:
+    """The key for ``kid``; an unknown kid refetches the JWKS at most once per cooldown, and keys older
+    than ``max_age`` are refetched, so a key the provider has retired is not trusted forever."""
     with cache.lock:
-        if kid not in provider.keys and time.monotonic() - provider.fetched_at >= cooldown:
+        age = time.monotonic() - provider.fetched_at
+        if age >= max_age or (kid not in provider.keys and age >= cooldown):
             _load_keys(cache, provider)
         return provider.keys.get(kid)
 
@@ -160,7 +164,7 @@ def _configs(context: ConnectorContext) -> list[_Config]:
 def _check_header(token: str) -> dict[str, Any] | str:
     try:
         header = jwt.get_unverified_header(token)
-    except jwt.DecodeError:
+    except jwt.InvalidTokenError:  # also a non-string kid or an unknown crit, which PyJWT refuses
         return "malformed token"
     if header.get("alg") != "RS256":
         return f"algorithm {header.get('alg')!r} not accepted"
@@ -204,7 +208,7 @@ def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
         return header
     try:
         unverified = jwt.decode(token, options={"verify_signature": False})
-    except jwt.DecodeError:
+    except jwt.InvalidTokenError:
         return "malformed token"
     try:
         outcome = _verify(context, cache, token, header["kid"], unverified.get("iss"))
@@ -220,7 +224,9 @@ def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
         return f"token has no {config.user_claim} claim"
     principal = _principal_for(context, config.user_field, value)
     if isinstance(principal, Principal):
-        cache.remember(digest, principal.user_id, float(claims["exp"]))
+        # Remembered no longer than its keys are trusted: a retired key's tokens must stop working too.
+        until = min(float(claims["exp"]), time.time() + context.settings.jwks_max_age_seconds)
+        cache.remember(digest, principal.user_id, until)
     return principal
 
 
@@ -233,7 +239,8 @@ def _verify(
         keys = _provider_keys(cache, config.metadata_url, context.settings.oidc_metadata_cooldown_seconds)
         if issuer not in {keys.issuer, config.extra_issuer}:
             continue
-        key = _signing_key(cache, keys, kid, context.settings.jwks_cooldown_seconds)
+        settings = context.settings
+        key = _signing_key(cache, keys, kid, settings.jwks_cooldown_seconds, settings.jwks_max_age_seconds)
         if key is None:
             return "signing key not in the provider's JWKS"
         try:
@@ -248,8 +255,18 @@ def _verify(
             )
         except jwt.InvalidTokenError as exc:
             return next((why for kind, why in REASONS if isinstance(exc, kind)), "invalid token")
+        if not _version_matches_issuer(claims.get("ver"), issuer):
+            return "token version does not match its issuer"
         return config, claims
     return "issuer not trusted by any OIDC provider"
+
+
+def _version_matches_issuer(version: Any, issuer: str) -> bool:
+    """Entra writes v2 tokens under a ``…/v2.0`` issuer and v1 tokens under another; a token claiming
+    one version under the other's issuer was not minted by Entra (the claims that name the caller differ)."""
+    if version not in ("1.0", "2.0"):
+        return version is None
+    return (version == "2.0") == issuer.rstrip("/").endswith("/v2.0")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from m365bridge.connector.cases.endpoints import REPLY_ROLES
 from m365bridge.connector.cases.service import ContactRequest, SupportUnavailable
 from m365bridge.connector.context import get_context
 from m365bridge.connector.incidents import service as incidents
-from m365bridge.connector.incidents.pages import form_context
+from m365bridge.connector.insights.pages import tab_page
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.roles import APP_ADMINISTRATOR
@@ -61,16 +61,14 @@ async def _fields(request: Request) -> dict[str, str]:
 
 
 def _tab(sys_id: str) -> str:
-    return f"/incidents/{sys_id}?tab=m365"
+    return f"/incidents/{sys_id}/m365"
 
 
 def _error_page(request: Request, sys_id: str, user: Principal, error: UserError) -> Response:
     with get_context(request).sessions() as session:
         incident = incidents.get_incident(session, sys_id)
-        context = form_context(session, incident, user, "m365")
-        return render(
-            request, "incidents/form.html", status_code=error.status_code, error=str(error), **context
-        )
+        # The whole tab, insights half included, with the message at the top of the form.
+        return tab_page(request, session, incident, user, status=error.status_code, error=str(error))
 
 
 def _contact_request(fields: dict[str, str], *, title: str = "-") -> ContactRequest:

@@ -3,7 +3,10 @@ the periodic runner, and the Service Health page's "Sync now"."""
 
 from __future__ import annotations
 
+import math
+
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.health import repository
 from m365bridge.connector.health.auto_incidents import AutoIncidentOutcome, apply_auto_incidents
 from m365bridge.connector.health.runner import HealthSyncRunner
 from m365bridge.connector.health.sync import SyncOutcome, sync_service_health
@@ -11,6 +14,7 @@ from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.setup.modes import Mode
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.orm import utcnow
 
 
 def _outbound_entity(context: ConnectorContext) -> str | None:
@@ -27,8 +31,20 @@ def _graph_url(context: ConnectorContext) -> str | None:
     return view.graph_url if view and view.graph_url else None
 
 
+def sync_lag_seconds(context: ConnectorContext) -> float:
+    """Seconds since the last sync that finished without an error; NaN before the first."""
+    with transaction(context.sessions) as session:
+        last = repository.last_successful_sync(session)
+    return (utcnow() - last).total_seconds() if last else math.nan
+
+
 def background_health_sync(context: ConnectorContext) -> HealthSyncRunner:
     """A runner (not started) that syncs once setup has an outbound provider in a mode with insights."""
+    context.metrics.gauge(
+        "health_sync_lag_seconds",
+        "Seconds since the last successful service health sync (NaN before the first).",
+        function=lambda: sync_lag_seconds(context),
+    )
     return HealthSyncRunner(context, lambda: _outbound_entity(context), graph_url=lambda: _graph_url(context))
 
 

@@ -129,6 +129,12 @@ def add_run(session: Session, run: SyncRun) -> SyncRun:
     return run
 
 
+def last_successful_sync(session: Session) -> dt.datetime | None:
+    return session.scalar(
+        select(func.max(SyncRun.finished_at)).where(SyncRun.finished_at.is_not(None), SyncRun.error.is_(None))
+    )
+
+
 def recent_runs(session: Session, limit: int = 20) -> Sequence[SyncRun]:
     return session.scalars(select(SyncRun).order_by(SyncRun.id.desc()).limit(limit)).all()
 
@@ -137,13 +143,17 @@ def all_issues(session: Session) -> Sequence[ServiceHealthIssue]:
     return session.scalars(select(ServiceHealthIssue)).all()
 
 
+# One statement, built once: the fingerprint is read on every insights request.
+_FINGERPRINT = select(
+    select(func.count(ServiceHealthIssue.id)).scalar_subquery(),
+    select(func.max(ServiceHealthIssue.last_modified_at)).scalar_subquery(),
+    select(func.max(SyncRun.id)).where(SyncRun.issues > 0).scalar_subquery(),
+)
+
+
 def issues_fingerprint(session: Session) -> tuple[Any, ...]:
     """Changes whenever an issue is added or stored in a newer version (by a sync or directly)."""
-    count, newest = session.execute(
-        select(func.count(ServiceHealthIssue.id), func.max(ServiceHealthIssue.last_modified_at))
-    ).one()
-    last_run = session.scalar(select(func.max(SyncRun.id)).where(SyncRun.issues > 0))
-    return (count, newest, last_run)
+    return tuple(session.execute(_FINGERPRINT).one())
 
 
 def issues_with_incidents(

@@ -26,7 +26,7 @@ from m365bridge.shared.errors import UserError
 router = APIRouter(tags=["Microsoft 365 support tab"], include_in_schema=False)
 
 
-def _page(
+def tab_page(
     request: Request,
     session: Session,
     incident: Incident,
@@ -65,12 +65,12 @@ def support_tab(
     sys_id: str,
     request: Request,
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     incident = incidents.get_incident(session, sys_id)
     if not user.has_role(*TAB_ROLES):
         return _hidden(session, incident, user)
-    return _page(request, session, incident, user)
+    return tab_page(request, session, incident, user)
 
 
 def _ask(
@@ -87,7 +87,7 @@ def _ask(
     except UserError as error:
         # Messages #2, #3 and "Please contact app support." show at the top of the form (D1).
         session.rollback()
-        return _page(request, session, incident, user, status=error.status_code, error=str(error))
+        return tab_page(request, session, incident, user, status=error.status_code, error=str(error))
     return redirect(f"/incidents/{sys_id}/m365")
 
 
@@ -97,7 +97,7 @@ def insights_action(
     request: Request,
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
     context: ConnectorContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _ask(request, context, session, sys_id, user, None)
 
@@ -109,7 +109,7 @@ def search_box(
     text: str = Form(""),
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
     context: ConnectorContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _ask(request, context, session, sys_id, user, text)
 
@@ -121,12 +121,12 @@ def feedback(
     result_id: str = Form(...),
     vote: str = Form(...),
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     incident = incidents.get_incident(session, sys_id)
     try:
         service.record_feedback(session, incident, user, result_id=result_id, vote=vote)
     except UserError as error:
         session.rollback()
-        return _page(request, session, incident, user, status=error.status_code, error=str(error))
+        return tab_page(request, session, incident, user, status=error.status_code, error=str(error))
     return redirect(f"/incidents/{sys_id}/m365", flash="Thanks for the feedback.")

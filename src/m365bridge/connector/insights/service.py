@@ -9,7 +9,6 @@ the setup's feedback switch is off.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session
@@ -90,7 +89,6 @@ def run_insights(
 
 def issue_json(match: IssueMatch) -> dict[str, Any]:
     """An issue as the tab and the API show it (Graph's camelCase names)."""
-    values = asdict(match)
     return {
         "id": match.id,
         "title": match.title,
@@ -101,11 +99,11 @@ def issue_json(match: IssueMatch) -> dict[str, Any]:
         "service": match.service,
         "feature": match.feature,
         "featureGroup": match.feature_group,
-        "startDateTime": _stamp(values["start_at"]),
-        "endDateTime": _stamp(values["end_at"]),
-        "lastUpdateDateTime": _stamp(values["last_update_at"]),
+        "startDateTime": _stamp(match.start_at),
+        "endDateTime": _stamp(match.end_at),
+        "lastUpdateDateTime": _stamp(match.last_update_at),
         "lastUpdate": match.last_update,
-        "nextUpdateDateTime": _stamp(values["next_update_at"]),
+        "nextUpdateDateTime": _stamp(match.next_update_at),
         "score": match.score,
     }
 

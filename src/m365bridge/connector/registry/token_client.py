@@ -79,6 +79,9 @@ class TokenClient:
         self._tokens: dict[tuple[str, str], CachedToken] = {}
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._guard = threading.Lock()
+        self._lookups = context.metrics.counter(
+            "token_cache_lookups", "Outbound access tokens asked for, by cache hit or miss.", ("outcome",)
+        )
 
     def get_token(self, entity_id: str, resource: str) -> str:
         """A valid access token for ``resource`` from the OAuth provider ``entity_id``."""
@@ -86,7 +89,9 @@ class TokenClient:
         with self._lock_for(key):
             cached = self._tokens.get(key)
             if cached and self._clock() < cached.renew_at:
+                self._lookups.labels(outcome="hit").inc()
                 return cached.value
+            self._lookups.labels(outcome="miss").inc()
             with transaction(self._context.sessions) as session:
                 credentials = outbound_credentials(session, self._context.secrets, entity_id)
             self._tokens[key] = self._fetch(credentials, resource)
