@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, session_factory
+from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
@@ -51,7 +51,17 @@ def get_context(request: Request) -> CloudContext:
 
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request; the request boundary commits, services never do."""
-    session = get_context(request).sessions()
+    yield from _request_session(get_context(request).sessions())
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """``get_session`` for endpoints that read then write while the outbox worker writes too: the
+    transaction takes SQLite's write lock at its start, so the request waits its turn instead of failing
+    with "database is locked" when the worker committed after the request's first read."""
+    yield from _request_session(intend_to_write(get_context(request).sessions()))
+
+
+def _request_session(session: Session) -> Iterator[Session]:
     try:
         yield session
         session.commit()
