@@ -134,6 +134,22 @@ def bare_rate(bodies: Path, warmup: Path, concurrency: int) -> dict[str, Any]:
     return summary
 
 
+def connector_rate(
+    args: argparse.Namespace, record: dict[str, Any], data_dir: Path, bodies: Path, warmup: Path, **kw: Any
+) -> dict[str, Any]:
+    """Serve the connector on ``data_dir`` in its own process, warm it up, then post ``bodies``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    serve = [str(BENCH_DIR / "serve.py"), "connector", "--port", str(port)]
+    serve += ["--data-dir", str(data_dir), "--ca-bundle", record["ca_bundle"]]
+    with server_process(serve, f"{url}/readyz", **kw) as server:
+        headers = {"Authorization": f"Bearer {credential(args.auth, record, url)}"}
+        run_load(url + EVENTS_PATH, warmup, concurrency=args.concurrency, headers=headers)
+        summary = run_load(url + EVENTS_PATH, bodies, concurrency=args.concurrency, headers=headers)
+        summary["rss_mb"] = rss_mb(server.pid)
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--auth", choices=["basic", "aad"], default="basic")
@@ -141,9 +157,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="Events per case.")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--quick", action="store_true", help="20 cases, 2 rounds, 4 in flight (smoke test).")
+    parser.add_argument(
+        "--profile", type=Path, help="Sample the connector with py-spy into this file (collapsed stacks)."
+    )
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        help="Also measure the connector from this source tree (`git archive` of an earlier src/), "
+        "on its own cases in the same data folder, for a before/after in one run.",
+    )
     args = parser.parse_args()
     if args.quick:
         args.cases, args.rounds, args.concurrency = 20, 2, 4
+    total = args.cases * args.rounds
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         servers = start_demo(
@@ -152,26 +178,27 @@ def main() -> None:
         try:
             servers[1].stop()  # the connector is measured alone, in its own process
             record = json.loads((root / "demo" / "demo.json").read_text())
-            context = ConnectorContext.build(
-                ConnectorSettings(data_dir=root / "demo" / "connector"), migrate_db=False
-            )
-            measured = write_bodies(
-                root / "events.jsonl", events(make_incidents(context, args.cases), args.rounds)
-            )
-            warmup = write_bodies(
-                root / "warmup.jsonl", events(make_incidents(context, args.concurrency * 2), 1)
-            )
-            total = args.cases * args.rounds
+            data_dir = root / "demo" / "connector"
+            context = ConnectorContext.build(ConnectorSettings(data_dir=data_dir), migrate_db=False)
+
+            def bodies(name: str, cases: int, rounds: int) -> Path:
+                return write_bodies(root / f"{name}.jsonl", events(make_incidents(context, cases), rounds))
+
+            measured = bodies("events", args.cases, args.rounds)
+            warmup = bodies("warmup", args.concurrency * 2, 1)
             before = bare_rate(measured, warmup, args.concurrency)
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            serve = [str(BENCH_DIR / "serve.py"), "connector", "--port", str(port)]
-            serve += ["--data-dir", str(root / "demo" / "connector"), "--ca-bundle", record["ca_bundle"]]
-            with server_process(serve, f"{url}/readyz") as server:
-                headers = {"Authorization": f"Bearer {credential(args.auth, record, url)}"}
-                run_load(url + EVENTS_PATH, warmup, concurrency=args.concurrency, headers=headers)
-                ours = run_load(url + EVENTS_PATH, measured, concurrency=args.concurrency, headers=headers)
-                rss = rss_mb(server.pid)
+            earlier = None
+            if args.before_src:
+                earlier = connector_rate(
+                    args,
+                    record,
+                    data_dir,
+                    bodies("events-before", args.cases, args.rounds),
+                    bodies("warmup-before", args.concurrency * 2, 1),
+                    env={"PYTHONPATH": str(args.before_src.resolve())},
+                )
+            ours = connector_rate(args, record, data_dir, measured, warmup, profile=args.profile)
+            rss = ours["rss_mb"]
             after = bare_rate(measured, warmup, args.concurrency)
             with transaction(context.sessions) as session:
                 applied = session.scalar(select(func.count()).select_from(CaseEvent))
@@ -184,13 +211,15 @@ def main() -> None:
         finally:
             for server in servers:
                 server.stop()
+    runs = 2 if earlier else 1
+    expected = runs * (total + args.concurrency * 2)  # warm-up cases too; every event writes a work note
     bare = (before["rate"] + after["rate"]) / 2
     print(f"bare endpoint: {before['rate']} / {after['rate']} events/s (before / after)")
-    print(f"connector ({args.auth}): {ours['rate']} events/s, statuses {ours['statuses']}")
-    print(f"connector latency: p50 {ours['p50_ms']} ms, p95 {ours['p95_ms']} ms")
-    print(f"events in the ledger: {applied} (expected {total + args.concurrency * 2}), work notes: {notes}")
+    if earlier:
+        print(f"connector from {args.before_src} (before): {earlier['rate']} events/s, {_details(earlier)}")
+    print(f"connector ({args.auth}): {ours['rate']} events/s, {_details(ours)}")
+    print(f"events in the ledger: {applied} (expected {expected}), work notes: {notes}")
     print(f"connector RSS after the run: {rss:.0f} MB (bare: {before['rss_mb']:.0f} MB)")
-    expected = total + args.concurrency * 2  # the warm-up's cases too; every event here writes a work note
     complete = ours["ok"] == total and applied == expected and notes == expected
     Result(
         what=f"Inbound case events, {'Basic-mode bearer' if args.auth == 'basic' else 'AAD-mode JWT'}",
@@ -208,6 +237,11 @@ def main() -> None:
         target=f"<= {TARGET_RSS_MB:.0f} MB",
         passed=rss <= TARGET_RSS_MB,
     ).emit()
+
+
+def _details(summary: dict[str, Any]) -> str:
+    retried = f", {summary['retries']} retries" if summary.get("retries") else ""
+    return f"statuses {summary['statuses']}{retried}, p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms"
 
 
 if __name__ == "__main__":

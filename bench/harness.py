@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -70,17 +71,30 @@ def wait_until_ready(url: str, *, timeout: float = 60.0, verify: object = True, 
 
 @contextmanager
 def server_process(
-    args: Sequence[str], ready_url: str, *, env: dict[str, str] | None = None, timeout: float = 60.0
+    args: Sequence[str],
+    ready_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    profile: Path | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A server in its own process, ready when ``ready_url`` answers; terminated (by its pid) on exit."""
-    process = subprocess.Popen(
-        [sys.executable, *args], env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
-    )
+    """A server in its own process, ready when ``ready_url`` answers; terminated (by its pid) on exit.
+
+    With ``profile``, py-spy (dev extra) samples every thread of the server into that file (collapsed
+    stacks, one line per stack with its sample count), written when the server is stopped.
+    """
+    command = [sys.executable, *args]
+    if profile is not None:
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        record = ["record", "--nonblocking", "--format", "raw", "--rate", "100", "--output", str(profile)]
+        command = [spy, *record, "--", *command]
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
     try:
         wait_until_ready(ready_url, timeout=timeout, process=process)
         yield process
     finally:
-        process.terminate()
+        # py-spy writes its file on SIGINT; the server itself stops on either signal.
+        process.send_signal(signal.SIGINT) if profile is not None else process.terminate()
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

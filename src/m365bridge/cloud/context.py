@@ -50,14 +50,19 @@ def get_context(request: Request) -> CloudContext:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the request boundary commits, services never do."""
+    """A session per request; the request boundary commits, services never do.
+
+    Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
+    commit would run after the response is sent, so a client could get its answer before the change is
+    stored (or never stored, if the commit then fails).
+    """
     yield from _request_session(get_context(request).sessions())
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """``get_session`` for endpoints that read then write while the outbox worker writes too: the
-    transaction takes SQLite's write lock at its start, so the request waits its turn instead of failing
-    with "database is locked" when the worker committed after the request's first read."""
+    """``get_session`` (declared the same way) for endpoints that read then write while the outbox worker
+    writes too: the transaction takes SQLite's write lock at its start, so the request waits its turn
+    instead of failing with "database is locked" when the worker committed after the request's first read."""
     yield from _request_session(intend_to_write(get_context(request).sessions()))
 
 

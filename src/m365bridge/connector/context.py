@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory
+from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory, write_lock
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
@@ -51,14 +51,22 @@ def get_context(request: Request) -> ConnectorContext:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the request boundary commits, services never do."""
+    """A session per request; the request boundary commits, services never do.
+
+    Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
+    commit would run after the response is sent, so a client could get its answer before the change is
+    stored (or never stored, if the commit then fails).
+    """
     yield from _request_session(get_context(request).sessions())
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """``get_session`` for endpoints that read then write under concurrency (inbound events): the
-    transaction takes SQLite's write lock at its start, so concurrent calls queue instead of failing."""
-    yield from _request_session(intend_to_write(get_context(request).sessions()))
+    transaction takes SQLite's write lock at its start, so concurrent calls queue instead of failing, and
+    this process's calls queue on ``write_lock`` first (in order, without SQLite's busy polling)."""
+    context = get_context(request)
+    with write_lock(context.engine):
+        yield from _request_session(intend_to_write(context.sessions()))
 
 
 def _request_session(session: Session) -> Iterator[Session]:

@@ -84,6 +84,13 @@ class ConnectorSettings(BaseSettings):
     oidc_validated_cache_size: int = Field(
         1000, ge=1, description="Most validated OIDC tokens remembered (least recently used go first)."
     )
+    auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a validated bearer token's user and the setup's mode are reused without "
+        "reading the database again (this process's own changes apply at once; another process's, such as "
+        "a CLI command, within this time). 0 turns the cache off.",
+    )
     oauth_grants_kept_per_user: int = Field(
         20,
         ge=1,

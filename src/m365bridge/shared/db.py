@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,10 +28,26 @@ def create_db_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control of it.
         event.listen(engine, "begin", _sqlite_begin)
+        _WRITE_LOCKS[engine] = threading.Lock()
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+# One per SQLite engine: this process's writers queue here (see ``write_lock``).
+_WRITE_LOCKS: WeakKeyDictionary[Engine, threading.Lock] = WeakKeyDictionary()
+
+
+def write_lock(engine: Engine) -> AbstractContextManager[Any]:
+    """Hold while a write transaction on ``engine`` runs: a process-wide lock on SQLite, nothing elsewhere.
+
+    SQLite admits one writer; the others wait in its busy handler, which polls with growing sleeps
+    (up to 100 ms), is unfair, and meanwhile holds a pooled connection. Queueing this process's writers on
+    a lock instead hands the database over without sleeps, in roughly arrival order, and keeps connections
+    free for readers. Other processes still meet ``busy_timeout``. PostgreSQL locks rows itself.
+    """
+    return _WRITE_LOCKS.get(engine) or nullcontext()
 
 
 def _ensure_sqlite_parent(url: str) -> None:

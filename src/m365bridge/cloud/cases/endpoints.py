@@ -37,7 +37,7 @@ def open_case(
     response: Response,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CaseOut | JSONResponse:
     """Open a case; a retry with the same ``Idempotency-Key`` returns the same case (200)."""
     try:
@@ -57,7 +57,7 @@ def list_cases(
     repository_id: str | None = None,
     status_filter: str | None = None,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> list[CaseOut]:
     """The caller's tenant's cases, newest first; filter with ``repository_id`` and ``status_filter``."""
     found = service.list_cases(
@@ -70,7 +70,7 @@ def list_cases(
 def read_case(
     case_id: str,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CaseOut:
     case = service.get_case(session, case_id, caller.tenant_id)
     return CaseOut.of(case, list(service.messages(session, case)))
@@ -82,7 +82,7 @@ def add_message(
     body: MessageIn,
     response: Response,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_write_session),
+    session: Session = Depends(get_write_session, scope="function"),
 ) -> MessageOut:
     """A customer message; repeating a ``clientMessageId`` returns the first message (200)."""
     case = service.get_case(session, case_id, caller.tenant_id)
@@ -99,7 +99,7 @@ def update_contact(
     case_id: str,
     body: ContactUpdate,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> CaseOut:
     """Save the ticket (contact) details; the connector hears back through ``case.contactUpdated``."""
     case = service.get_case(session, case_id, caller.tenant_id)

@@ -27,7 +27,7 @@ def queue(
     tenant: str = "",
     test: str = "hide",
     _signed_in: SignedIn = Depends(engineer_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """Open cases for engineers; test-environment cases stay hidden unless asked for."""
     found = service.list_cases(
@@ -45,7 +45,7 @@ def case_view(
     request: Request,
     case_id: str,
     _signed_in: SignedIn = Depends(engineer_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     case = service.get_case(session, case_id)
     return render(
@@ -63,7 +63,7 @@ def reply(
     case_id: str,
     body: str = Form(""),
     signed_in: SignedIn = Depends(engineer_form),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     case = service.get_case(session, case_id)
     service.engineer_reply(session, case, author=signed_in.user.display_name, body=body)
@@ -75,7 +75,7 @@ def change_status(
     case_id: str,
     status: str = Form(...),
     _signed_in: SignedIn = Depends(engineer_form),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     service.change_status(session, service.get_case(session, case_id), status)
     return RedirectResponse(f"/console/cases/{case_id}?notice=status", status_code=303)
@@ -83,7 +83,9 @@ def change_status(
 
 @router.get("/dead-letters", response_class=HTMLResponse)
 def dead_letters(
-    request: Request, _signed_in: SignedIn = Depends(engineer_page), session: Session = Depends(get_session)
+    request: Request,
+    _signed_in: SignedIn = Depends(engineer_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     events = service.dead_events(session)
     numbers = {e.case_id: service.get_case(session, e.case_id).number for e in events}
@@ -92,7 +94,9 @@ def dead_letters(
 
 @router.post("/dead-letters/{event_id}/retry")
 def retry(
-    event_id: str, _signed_in: SignedIn = Depends(engineer_form), session: Session = Depends(get_session)
+    event_id: str,
+    _signed_in: SignedIn = Depends(engineer_form),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     service.retry_event(session, event_id)
     return RedirectResponse("/console/dead-letters?notice=retried", status_code=303)

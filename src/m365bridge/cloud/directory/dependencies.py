@@ -17,7 +17,9 @@ SESSION_COOKIE = "m365cloud_session"
 LOGIN_PATH = "/portal/login"
 
 
-def current_signed_in(request: Request, session: Session = Depends(get_session)) -> SignedIn | None:
+def current_signed_in(
+    request: Request, session: Session = Depends(get_session, scope="function")
+) -> SignedIn | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None

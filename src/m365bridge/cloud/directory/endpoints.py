@@ -29,7 +29,7 @@ class TenantAdminOut(BaseModel):
 def tenant_admin(
     email: str = Query(min_length=3, max_length=320),
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> TenantAdminOut:
     return TenantAdminOut(
         email=email, is_tenant_admin=service.is_tenant_admin(session, caller.tenant_id, email)

@@ -21,12 +21,16 @@ router = APIRouter(prefix="/admin/graph/tenants/{tenant}", dependencies=[Depends
 
 
 @router.get("/issues")
-def list_issues(tenant: str, session: Session = Depends(get_session)) -> list[dict[str, Any]]:
+def list_issues(
+    tenant: str, session: Session = Depends(get_session, scope="function")
+) -> list[dict[str, Any]]:
     return [issue_resource(issue) for issue in repository.issues_of(session, tenant_id_of(session, tenant))]
 
 
 @router.post("/issues", status_code=201)
-def create_issue(tenant: str, body: IssueCreate, session: Session = Depends(get_session)) -> dict[str, Any]:
+def create_issue(
+    tenant: str, body: IssueCreate, session: Session = Depends(get_session, scope="function")
+) -> dict[str, Any]:
     issue = service.create_issue(
         session,
         tenant_id_of(session, tenant),
@@ -45,7 +49,7 @@ def create_issue(tenant: str, body: IssueCreate, session: Session = Depends(get_
 
 @router.post("/issues/{issue_id}/posts")
 def add_post(
-    tenant: str, issue_id: str, body: IssuePost, session: Session = Depends(get_session)
+    tenant: str, issue_id: str, body: IssuePost, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, Any]:
     issue = service.add_post(session, tenant_id_of(session, tenant), issue_id, body.text, status=body.status)
     return issue_resource(issue)
@@ -53,7 +57,7 @@ def add_post(
 
 @router.post("/issues/{issue_id}/resolve")
 def resolve_issue(
-    tenant: str, issue_id: str, body: IssueResolve, session: Session = Depends(get_session)
+    tenant: str, issue_id: str, body: IssueResolve, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, Any]:
     issue = service.resolve_issue(
         session,

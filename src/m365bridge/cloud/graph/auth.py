@@ -32,7 +32,7 @@ def graph_caller(role: str) -> Callable[..., AccessToken]:
     def dependency(
         request: Request,
         context: CloudContext = Depends(get_context),
-        session: Session = Depends(get_session),
+        session: Session = Depends(get_session, scope="function"),
     ) -> AccessToken:
         token = _verified(context, session, request.headers.get("authorization", ""))
         if role not in token.roles:

@@ -40,7 +40,9 @@ message_reader = graph_caller(SERVICE_MESSAGES)
 
 @router.get("/healthOverviews")
 def list_health_overviews(
-    request: Request, caller: AccessToken = Depends(health_reader), session: Session = Depends(get_session)
+    request: Request,
+    caller: AccessToken = Depends(health_reader),
+    session: Session = Depends(get_session, scope="function"),
 ) -> JSONResponse:
     names, expand = _overview_options(request)
     overviews = [
@@ -57,7 +59,7 @@ def get_health_overview(
     service_id: str,
     request: Request,
     caller: AccessToken = Depends(health_reader),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> JSONResponse:
     names, expand = _overview_options(request)
     for resource, issues in service.health_overviews(session, caller.tenant_id):
@@ -71,7 +73,7 @@ def get_health_overview(
 def list_issues(
     request: Request,
     caller: AccessToken = Depends(health_reader),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     return _collection(request, session, context, caller, ISSUES, "issues", issue_resource)
@@ -82,7 +84,7 @@ def get_issue(
     issue_id: str,
     request: Request,
     caller: AccessToken = Depends(health_reader),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> JSONResponse:
     names = _select_only(request, ISSUE_FIELDS, ISSUE_TYPE)
     issue = service.get_issue(session, caller.tenant_id, issue_id)
@@ -95,7 +97,7 @@ def get_incident_report(
     issue_id: str,
     request: Request,
     caller: AccessToken = Depends(health_reader),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     report = service.incident_report(session, caller.tenant_id, issue_id)
     request_id, client_request_id = request_ids(request)
@@ -114,7 +116,7 @@ def get_incident_report(
 def list_messages(
     request: Request,
     caller: AccessToken = Depends(message_reader),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     return _collection(request, session, context, caller, MESSAGES, "messages", message_resource)
@@ -125,7 +127,7 @@ def get_message(
     message_id: str,
     request: Request,
     caller: AccessToken = Depends(message_reader),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> JSONResponse:
     names = _select_only(request, MESSAGE_FIELDS, MESSAGE_TYPE)
     message = service.get_message(session, caller.tenant_id, message_id)

@@ -46,23 +46,25 @@ router = APIRouter(
 
 
 @router.get("/tenants")
-def list_tenants(session: Session = Depends(get_session)) -> list[TenantOut]:
+def list_tenants(session: Session = Depends(get_session, scope="function")) -> list[TenantOut]:
     return [TenantOut.model_validate(tenant) for tenant in service.list_tenants(session)]
 
 
 @router.post("/tenants", status_code=201)
-def create_tenant(body: TenantCreate, session: Session = Depends(get_session)) -> TenantOut:
+def create_tenant(body: TenantCreate, session: Session = Depends(get_session, scope="function")) -> TenantOut:
     tenant = service.create_tenant(session, body.domain, body.id, display_name=body.display_name)
     return TenantOut.model_validate(tenant)
 
 
 @router.get("/tenants/{tenant}/apps")
-def list_apps(tenant: str, session: Session = Depends(get_session)) -> list[AppOut]:
+def list_apps(tenant: str, session: Session = Depends(get_session, scope="function")) -> list[AppOut]:
     return [AppOut.model_validate(app) for app in service.list_apps(session, tenant)]
 
 
 @router.post("/tenants/{tenant}/apps", status_code=201)
-def create_app(tenant: str, body: AppCreate, session: Session = Depends(get_session)) -> AppOut:
+def create_app(
+    tenant: str, body: AppCreate, session: Session = Depends(get_session, scope="function")
+) -> AppOut:
     app = service.create_app_registration(
         session,
         tenant,
@@ -75,20 +77,24 @@ def create_app(tenant: str, body: AppCreate, session: Session = Depends(get_sess
 
 
 @router.post("/apps/{client_id}/secrets", status_code=201)
-def add_secret(client_id: str, body: SecretCreate, session: Session = Depends(get_session)) -> SecretOut:
+def add_secret(
+    client_id: str, body: SecretCreate, session: Session = Depends(get_session, scope="function")
+) -> SecretOut:
     app = service.resolve_app(session, client_id)
     stored, value = service.create_client_secret(session, app, days=body.days, display_name=body.display_name)
     return SecretOut(key_id=stored.id, hint=stored.hint, expires_at=stored.expires_at, secret_text=value)
 
 
 @router.get("/apps/{client_id}/grants")
-def list_grants(client_id: str, session: Session = Depends(get_session)) -> list[GrantOut]:
+def list_grants(client_id: str, session: Session = Depends(get_session, scope="function")) -> list[GrantOut]:
     app = service.resolve_app(session, client_id)
     return [GrantOut.model_validate(grant) for grant in service.list_grants(session, app)]
 
 
 @router.post("/apps/{client_id}/grants")
-def grant_roles(client_id: str, body: GrantCreate, session: Session = Depends(get_session)) -> list[GrantOut]:
+def grant_roles(
+    client_id: str, body: GrantCreate, session: Session = Depends(get_session, scope="function")
+) -> list[GrantOut]:
     app = service.resolve_app(session, client_id)
     service.grant_app_roles(session, app, body.resource, body.roles)
     return [GrantOut.model_validate(grant) for grant in service.list_grants(session, app)]
@@ -96,7 +102,7 @@ def grant_roles(client_id: str, body: GrantCreate, session: Session = Depends(ge
 
 @router.post("/keys/rotate", status_code=201)
 def rotate_keys(
-    session: Session = Depends(get_session), context: CloudContext = Depends(get_context)
+    session: Session = Depends(get_session, scope="function"), context: CloudContext = Depends(get_context)
 ) -> SigningKeyOut:
     key = service.rotate_signing_key(session, context.secrets)
     return SigningKeyOut(kid=key.kid, created_at=key.created_at)

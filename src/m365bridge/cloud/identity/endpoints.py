@@ -78,7 +78,7 @@ def token_v1(
     client_secret: str | None = Form(None),
     resource: str | None = Form(None),
     authorization: str | None = Header(None),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     """Azure AD v1 token endpoint: client credentials for a ``resource``."""
@@ -98,7 +98,7 @@ def token_v2(
     client_secret: str | None = Form(None),
     scope: str | None = Form(None),
     authorization: str | None = Header(None),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     """Microsoft identity platform (v2.0) token endpoint: client credentials for ``{resource}/.default``."""
@@ -156,7 +156,7 @@ def _discovery(context: CloudContext, tenant: Tenant, version: str) -> dict[str,
 def discovery_v1(
     request: Request,
     tenant: str,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     try:
@@ -169,7 +169,7 @@ def discovery_v1(
 def discovery_v2(
     request: Request,
     tenant: str,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     try:
@@ -196,7 +196,7 @@ def _key_set(
 def keys_v1(
     request: Request,
     tenant: str,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     return _key_set(request, session, context, tenant, "1.0")
@@ -206,7 +206,7 @@ def keys_v1(
 def keys_v2(
     request: Request,
     tenant: str,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> JSONResponse:
     return _key_set(request, session, context, tenant, "2.0")

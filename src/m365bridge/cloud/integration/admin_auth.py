@@ -21,7 +21,7 @@ basic = HTTPBasic(auto_error=False, description="A tenant admin's directory emai
 def require_tenant_admin(
     tenant: str,
     credentials: HTTPBasicCredentials | None = Depends(basic),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> DirectoryUser:
     """The admin calling for ``tenant`` (path parameter); 401 without valid credentials, 403 otherwise."""
     user = (

@@ -16,7 +16,8 @@ router = APIRouter(prefix="/support/v1", tags=["support integration (connector)"
 
 @router.get("/integration", response_model=IntegrationOut)
 def my_integration(
-    caller: ConnectorCaller = Depends(require_connector_app), session: Session = Depends(get_session)
+    caller: ConnectorCaller = Depends(require_connector_app),
+    session: Session = Depends(get_session, scope="function"),
 ) -> IntegrationOut:
     """The caller's tenant id, configured application id and repositories (never their secrets)."""
     return integration_view(session, caller.tenant_id)
@@ -26,7 +27,7 @@ def my_integration(
 def probe_repository(
     repository: str,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> ProbeOut:
     """Authenticate to the repository's Endpoint as case delivery would, then GET ``{endpoint}/probe``."""

@@ -47,7 +47,7 @@ def _unauthorized(reason: str) -> HTTPException:
 def require_connector_app(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> ConnectorCaller:
     """401 for a missing or invalid token; 403 when the token's app is not the tenant's configured one
     (or lacks the support role); otherwise the caller's tenant and app id."""

@@ -33,13 +33,15 @@ def integration_view(session: Session, tenant: str) -> IntegrationOut:
 
 
 @router.get("", response_model=IntegrationOut)
-def read_integration(tenant: str, session: Session = Depends(get_session)) -> IntegrationOut:
+def read_integration(
+    tenant: str, session: Session = Depends(get_session, scope="function")
+) -> IntegrationOut:
     return integration_view(session, tenant)
 
 
 @router.put("", response_model=IntegrationOut)
 def save_basic_information(
-    tenant: str, body: BasicInformationIn, session: Session = Depends(get_session)
+    tenant: str, body: BasicInformationIn, session: Session = Depends(get_session, scope="function")
 ) -> IntegrationOut:
     service.save_basic_information(
         session, tenant, app_id=body.application_id, support_tool=body.support_tool
@@ -48,7 +50,9 @@ def save_basic_information(
 
 
 @router.get("/repositories", response_model=list[RepositoryOut])
-def list_repositories(tenant: str, session: Session = Depends(get_session)) -> list[RepositoryOut]:
+def list_repositories(
+    tenant: str, session: Session = Depends(get_session, scope="function")
+) -> list[RepositoryOut]:
     return [RepositoryOut.of(r) for r in service.list_repositories(session, tenant)]
 
 
@@ -56,14 +60,16 @@ def list_repositories(tenant: str, session: Session = Depends(get_session)) -> l
 def add_repository(
     tenant: str,
     body: RepositoryIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> RepositoryOut:
     return RepositoryOut.of(service.add_repository(session, tenant, body.as_input(), context.secrets))
 
 
 @router.get("/repositories/{repository}", response_model=RepositoryOut)
-def read_repository(tenant: str, repository: str, session: Session = Depends(get_session)) -> RepositoryOut:
+def read_repository(
+    tenant: str, repository: str, session: Session = Depends(get_session, scope="function")
+) -> RepositoryOut:
     return RepositoryOut.of(service.get_repository(session, tenant, repository))
 
 
@@ -72,7 +78,7 @@ def update_repository(
     tenant: str,
     repository: str,
     body: RepositoryIn,
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> RepositoryOut:
     updated = service.update_repository(session, tenant, repository, body.as_input(), context.secrets)
@@ -80,6 +86,8 @@ def update_repository(
 
 
 @router.delete("/repositories/{repository}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_repository(tenant: str, repository: str, session: Session = Depends(get_session)) -> Response:
+def delete_repository(
+    tenant: str, repository: str, session: Session = Depends(get_session, scope="function")
+) -> Response:
     service.delete_repository(session, tenant, repository)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

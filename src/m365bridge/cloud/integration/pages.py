@@ -44,14 +44,18 @@ def _overview(
 
 @router.get("", response_class=HTMLResponse)
 def overview(
-    request: Request, signed_in: SignedIn = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    signed_in: SignedIn = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _overview(request, session, _tenant(signed_in))
 
 
 @router.post("/basic")
 async def save_basic(
-    request: Request, signed_in: SignedIn = Depends(admin_form), session: Session = Depends(get_session)
+    request: Request,
+    signed_in: SignedIn = Depends(admin_form),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     form = await request.form()
     app_id = str(form.get("application_id", ""))
@@ -123,7 +127,9 @@ def new_repository(request: Request, _signed_in: SignedIn = Depends(admin_page))
 
 @router.post("/repositories/new")
 async def add_repository(
-    request: Request, signed_in: SignedIn = Depends(admin_form), session: Session = Depends(get_session)
+    request: Request,
+    signed_in: SignedIn = Depends(admin_form),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     values = await _posted(request)
     try:
@@ -138,7 +144,7 @@ def edit_repository(
     request: Request,
     repository_id: str,
     signed_in: SignedIn = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     row = service.get_repository(session, _tenant(signed_in), repository_id)
     return _editor(request, row, _values(row))
@@ -149,7 +155,7 @@ async def update_repository(
     request: Request,
     repository_id: str,
     signed_in: SignedIn = Depends(admin_form),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     values = await _posted(request)
     tenant = _tenant(signed_in)
@@ -165,7 +171,9 @@ async def update_repository(
 
 @router.post("/repositories/{repository_id}/delete")
 def delete_repository(
-    repository_id: str, signed_in: SignedIn = Depends(admin_form), session: Session = Depends(get_session)
+    repository_id: str,
+    signed_in: SignedIn = Depends(admin_form),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     service.delete_repository(session, _tenant(signed_in), repository_id)
     return RedirectResponse(f"{BASE}?notice=deleted", status_code=303)

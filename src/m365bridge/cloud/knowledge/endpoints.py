@@ -20,7 +20,7 @@ LIMITER_KEY = "knowledge.rate_limiter"
 def caller(
     request: Request,
     context: CloudContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     authorization: str | None = Header(None),
 ) -> Caller:
     """Authenticate, then count the call against the caller's rate limit (per tenant or per address)."""
@@ -47,7 +47,7 @@ def search_solutions(
     body: SolutionSearch,
     who: Caller = Depends(caller),
     context: CloudContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SolutionsOut:
     """Recommended articles for an incident's text, best first."""
     return _search(context, session, who, body.text, body.top)
@@ -59,7 +59,7 @@ def search_solutions_get(
     top: int = Query(10, ge=1, le=50),
     who: Caller = Depends(caller),
     context: CloudContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> SolutionsOut:
     """The same search as the POST form, for a search box."""
     return _search(context, session, who, q, top)
@@ -69,7 +69,7 @@ def search_solutions_get(
 def get_article(
     article_id: str,
     context: CloudContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     authorization: str | None = Header(None),
 ) -> ArticleOut:
     """One article; a tenant's private article only for that tenant's token."""

@@ -38,7 +38,9 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: o
 
 @router.get("/allowlist")
 def allowlist_page(
-    request: Request, _admin: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    _admin: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _page(request, session)
 
@@ -49,7 +51,7 @@ def add_entry(
     cidr: str = Form(""),
     description: str = Form(""),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     try:
         with session.begin_nested():
@@ -62,7 +64,9 @@ def add_entry(
 
 @router.post("/allowlist/{entry_id}/delete")
 def remove_entry(
-    entry_id: str, _admin: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    entry_id: str,
+    _admin: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     cidr = allowlist.remove(session, entry_id)
     return redirect("/allowlist", f"{cidr} removed from the allowlist.")

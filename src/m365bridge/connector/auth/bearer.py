@@ -1,7 +1,13 @@
-"""Bearer tokens: the connector's own opaque access tokens, or JWTs issued by a configured OIDC provider."""
+"""Bearer tokens: the connector's own opaque access tokens, or JWTs issued by a configured OIDC provider.
+
+A token that resolved to a principal is remembered by its digest (never the token itself) until it
+expires, at most ``auth_cache_seconds``, and forgotten as soon as this process changes a token, OAuth
+client, user, role or OIDC configuration (``shared.watched_cache``); refusals are never remembered.
+"""
 
 from __future__ import annotations
 
+import jwt
 from sqlalchemy import select
 
 from m365bridge.connector.auth.dependencies import Principal
@@ -12,22 +18,48 @@ from m365bridge.connector.users.service import can_sign_in
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
 from m365bridge.shared.tokens import token_digest
+from m365bridge.shared.watched_cache import WatchedCache
+
+Outcome = Principal | str
+WATCHED_TABLES = (
+    "oauth_token",
+    "oauth_client",
+    "sys_user",
+    "sys_user_has_role",
+    "oidc_provider",
+    "oidc_entity",
+)
 
 
 def looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2 and token.startswith("eyJ")
 
 
-def resolve_bearer(context: ConnectorContext, token: str) -> Principal | str:
+def resolve_bearer(context: ConnectorContext, token: str) -> Outcome:
     """The principal the token stands for, or the reason (safe to log) why it is refused."""
+    if context.settings.auth_cache_seconds <= 0:
+        return _resolve(context, token)[0]
+    cache: WatchedCache[Outcome] | None = context.extras.get("auth.bearer")
+    if cache is None:
+        fresh = WatchedCache[Outcome](WATCHED_TABLES, ttl=context.settings.auth_cache_seconds)
+        cache = context.extras.setdefault("auth.bearer", fresh)
+    return cache.get_or_load(token_digest(token), lambda: _resolve(context, token))
+
+
+def _resolve(context: ConnectorContext, token: str) -> tuple[Outcome, float | None]:
+    """The outcome and, for a principal, until when it may be remembered (the token's expiry)."""
     if looks_like_jwt(token):
         from m365bridge.connector.auth.oidc import resolve_jwt
 
-        return resolve_jwt(context, token)
-    return resolve_access_token(context, token)
+        outcome = resolve_jwt(context, token)
+        if isinstance(outcome, str):
+            return outcome, None
+        expires = jwt.decode(token, options={"verify_signature": False}).get("exp")  # verified above
+        return outcome, float(expires) if isinstance(expires, int | float) else None
+    return _resolve_access_token(context, token)
 
 
-def resolve_access_token(context: ConnectorContext, token: str) -> Principal | str:
+def _resolve_access_token(context: ConnectorContext, token: str) -> tuple[Outcome, float | None]:
     with transaction(context.sessions) as session:
         row = session.scalars(
             select(OAuthToken).where(
@@ -35,13 +67,13 @@ def resolve_access_token(context: ConnectorContext, token: str) -> Principal | s
             )
         ).first()
         if row is None:
-            return "unknown access token"
+            return "unknown access token", None
         if row.revoked_at is not None or row.expires_at <= utcnow():
-            return "access token expired or revoked"
+            return "access token expired or revoked", None
         client = session.get(OAuthClient, row.client_id)
         user = session.get(User, row.user_id)
         if client is None or not client.active:
-            return "OAuth client inactive"
+            return "OAuth client inactive", None
         if user is None or not can_sign_in(user):
-            return "user inactive or locked"
-        return Principal.of(user, "bearer")
+            return "user inactive or locked", None
+        return Principal.of(user, "bearer"), row.expires_at.timestamp()

@@ -37,7 +37,9 @@ def _list(request: Request, session: Session, status_code: int = 200, **extra: o
 
 @router.get("/oauth-clients")
 def client_list(
-    request: Request, _admin: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    _admin: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _list(request, session)
 
@@ -49,7 +51,7 @@ def create_client(
     access_token_lifespan: int = Form(1800),
     refresh_token_lifespan: int = Form(8_640_000),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     try:
         with session.begin_nested():
@@ -84,7 +86,7 @@ def edit_client_form(
     request: Request,
     client_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _form(request, oauth_server.get_client(session, client_id))
 
@@ -98,7 +100,7 @@ def update_client(
     refresh_token_lifespan: int = Form(...),
     active: bool = Form(False),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     client = oauth_server.get_client(session, client_id)
     try:
@@ -120,7 +122,9 @@ def update_client(
 
 @router.post("/oauth-clients/{client_id}/delete")
 def delete_client(
-    client_id: str, _admin: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    client_id: str,
+    _admin: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     client = oauth_server.get_client(session, client_id)
     name = client.name

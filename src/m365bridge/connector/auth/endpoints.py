@@ -45,7 +45,9 @@ def whoami(principal: Principal = Depends(require_roles())) -> dict[str, WhoAmI]
 
 
 @router.get("/allowlist", dependencies=[Depends(require_roles(ADMIN))])
-def list_allowlist(session: Session = Depends(get_session)) -> dict[str, list[AllowlistEntryOut]]:
+def list_allowlist(
+    session: Session = Depends(get_session, scope="function"),
+) -> dict[str, list[AllowlistEntryOut]]:
     return {
         "result": [
             AllowlistEntryOut(id=e.id, cidr=e.cidr, description=e.description)
@@ -56,12 +58,12 @@ def list_allowlist(session: Session = Depends(get_session)) -> dict[str, list[Al
 
 @router.post("/allowlist", status_code=201, dependencies=[Depends(require_roles(ADMIN))])
 def add_allowlist(
-    body: AllowlistEntryIn, session: Session = Depends(get_session)
+    body: AllowlistEntryIn, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, AllowlistEntryOut]:
     entry = allowlist.add(session, body.cidr, body.description)
     return {"result": AllowlistEntryOut(id=entry.id, cidr=entry.cidr, description=entry.description)}
 
 
 @router.delete("/allowlist/{entry_id}", status_code=204, dependencies=[Depends(require_roles(ADMIN))])
-def remove_allowlist(entry_id: str, session: Session = Depends(get_session)) -> None:
+def remove_allowlist(entry_id: str, session: Session = Depends(get_session, scope="function")) -> None:
     allowlist.remove(session, entry_id)

@@ -22,13 +22,15 @@ router = APIRouter(
 
 
 @router.get("/providers")
-def list_providers(session: Session = Depends(get_session)) -> dict[str, list[OIDCProviderOut]]:
+def list_providers(
+    session: Session = Depends(get_session, scope="function"),
+) -> dict[str, list[OIDCProviderOut]]:
     return {"result": [OIDCProviderOut.model_validate(p) for p in oidc_config.providers(session)]}
 
 
 @router.post("/providers", status_code=201)
 def create_provider(
-    body: OIDCProviderIn, request: Request, session: Session = Depends(get_session)
+    body: OIDCProviderIn, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, OIDCProviderOut]:
     provider = oidc_config.create_provider(
         session,
@@ -45,13 +47,18 @@ def create_provider(
 
 
 @router.get("/providers/{provider_id}")
-def get_provider(provider_id: str, session: Session = Depends(get_session)) -> dict[str, OIDCProviderOut]:
+def get_provider(
+    provider_id: str, session: Session = Depends(get_session, scope="function")
+) -> dict[str, OIDCProviderOut]:
     return {"result": OIDCProviderOut.model_validate(oidc_config.get_provider(session, provider_id))}
 
 
 @router.put("/providers/{provider_id}")
 def update_provider(
-    provider_id: str, body: OIDCProviderIn, request: Request, session: Session = Depends(get_session)
+    provider_id: str,
+    body: OIDCProviderIn,
+    request: Request,
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, OIDCProviderOut]:
     provider = oidc_config.get_provider(session, provider_id)
     old_url = provider.metadata_url
@@ -61,20 +68,24 @@ def update_provider(
 
 
 @router.delete("/providers/{provider_id}", status_code=204)
-def delete_provider(provider_id: str, request: Request, session: Session = Depends(get_session)) -> None:
+def delete_provider(
+    provider_id: str, request: Request, session: Session = Depends(get_session, scope="function")
+) -> None:
     url = oidc_config.get_provider(session, provider_id).metadata_url
     oidc_config.delete_provider(session, provider_id)
     forget_configuration(get_context(request), url)
 
 
 @router.get("/entities")
-def list_entities(session: Session = Depends(get_session)) -> dict[str, list[OIDCEntityOut]]:
+def list_entities(
+    session: Session = Depends(get_session, scope="function"),
+) -> dict[str, list[OIDCEntityOut]]:
     return {"result": [OIDCEntityOut.model_validate(e) for e in oidc_config.entities(session)]}
 
 
 @router.post("/entities", status_code=201)
 def create_entity(
-    body: OIDCEntityIn, request: Request, session: Session = Depends(get_session)
+    body: OIDCEntityIn, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, OIDCEntityOut]:
     entity = oidc_config.create_entity(session, body.name, body.client_id, body.provider_id)
     entity.active = body.active
@@ -83,13 +94,18 @@ def create_entity(
 
 
 @router.get("/entities/{entity_id}")
-def get_entity(entity_id: str, session: Session = Depends(get_session)) -> dict[str, OIDCEntityOut]:
+def get_entity(
+    entity_id: str, session: Session = Depends(get_session, scope="function")
+) -> dict[str, OIDCEntityOut]:
     return {"result": OIDCEntityOut.model_validate(oidc_config.get_entity(session, entity_id))}
 
 
 @router.put("/entities/{entity_id}")
 def update_entity(
-    entity_id: str, body: OIDCEntityIn, request: Request, session: Session = Depends(get_session)
+    entity_id: str,
+    body: OIDCEntityIn,
+    request: Request,
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, OIDCEntityOut]:
     entity = oidc_config.update_entity(
         session,
@@ -104,6 +120,8 @@ def update_entity(
 
 
 @router.delete("/entities/{entity_id}", status_code=204)
-def delete_entity(entity_id: str, request: Request, session: Session = Depends(get_session)) -> None:
+def delete_entity(
+    entity_id: str, request: Request, session: Session = Depends(get_session, scope="function")
+) -> None:
     oidc_config.delete_entity(session, entity_id)
     forget_configuration(get_context(request))

@@ -28,7 +28,9 @@ admin_page = require_ui_user(ADMIN)
 
 @router.get("/oidc")
 def oidc_overview(
-    request: Request, _admin: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    _admin: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return render(
         request,
@@ -75,7 +77,7 @@ def edit_provider_form(
     request: Request,
     provider_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     provider = oidc_config.get_provider(session, provider_id)
     return _provider_form(request, provider, _provider_values(provider))
@@ -94,7 +96,7 @@ def save_provider(
     active: bool = Form(False),
     action: str = Form("save"),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """``provider_id`` ``new`` creates; ``action=test`` only fetches the metadata URL."""
     provider = None if provider_id == "new" else oidc_config.get_provider(session, provider_id)
@@ -143,7 +145,7 @@ def delete_provider(
     request: Request,
     provider_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     provider = oidc_config.get_provider(session, provider_id)
     name, url = provider.name, provider.metadata_url
@@ -174,7 +176,9 @@ def _entity_form(
 
 @router.get("/oidc/entities/new")
 def new_entity_form(
-    request: Request, _admin: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    _admin: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     values = {"provider_id": request.query_params.get("provider", ""), "active": True}
     return _entity_form(request, session, None, values)
@@ -185,7 +189,7 @@ def edit_entity_form(
     request: Request,
     entity_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     entity = oidc_config.get_entity(session, entity_id)
     values = {f: getattr(entity, f) for f in ("name", "client_id", "provider_id", "active")}
@@ -201,7 +205,7 @@ def save_entity(
     provider_id: str = Form(""),
     active: bool = Form(False),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """``entity_id`` ``new`` creates the entity."""
     entity = None if entity_id == "new" else oidc_config.get_entity(session, entity_id)
@@ -229,7 +233,7 @@ def delete_entity(
     request: Request,
     entity_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     entity = oidc_config.get_entity(session, entity_id)
     name = entity.name

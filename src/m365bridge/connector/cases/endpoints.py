@@ -52,7 +52,7 @@ def open_case(
 def list_cases(
     sys_id: str,
     _principal: Principal = Depends(require_roles(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     """The incident's cases, newest first, each with its whole thread."""
     incidents.get_incident(session, sys_id)

@@ -45,7 +45,9 @@ def _page(
 
 @router.get(PATH)
 def service_health_page(
-    request: Request, _user: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    _user: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _page(request, session)
 
@@ -60,7 +62,7 @@ def save_settings(
     subcategory: str = Form(""),
     auto_resolve: bool = Form(False),
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     form = service.SettingsForm(enabled, assignment_group, category, assigned_to, subcategory, auto_resolve)
     try:

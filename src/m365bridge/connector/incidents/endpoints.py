@@ -105,7 +105,7 @@ def _one(request: Request, session: Session, incident: Incident) -> dict[str, An
 def list_incidents(
     request: Request,
     _principal: Principal = Depends(require_roles(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> JSONResponse:
     presenter = _presenter(request, session)
@@ -124,7 +124,7 @@ def get_incident(
     sys_id: str,
     request: Request,
     _principal: Principal = Depends(require_roles(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     return _one(request, session, _incident_or_404(session, sys_id))
 
@@ -135,7 +135,7 @@ def create_incident(
     response: Response,
     body: dict[str, Any] | None = Body(None),
     principal: Principal = Depends(require_roles(*WRITE_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     incident = service.create_incident(session, body or {}, principal)
     response.headers["Location"] = (
@@ -150,7 +150,7 @@ def update_incident(
     request: Request,
     body: dict[str, Any] | None = Body(None),
     principal: Principal = Depends(require_roles(*WRITE_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     incident = _incident_or_404(session, sys_id)
     service.update_incident(session, incident, body or {}, principal)
@@ -161,7 +161,7 @@ def update_incident(
 def delete_incident(
     sys_id: str,
     _principal: Principal = Depends(require_roles(ADMIN)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     service.delete_incident(session, _incident_or_404(session, sys_id))
     return Response(status_code=204)
@@ -171,7 +171,7 @@ def delete_incident(
 def list_journal(
     request: Request,
     _principal: Principal = Depends(require_roles(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> JSONResponse:
     presenter = _presenter(request, session)
@@ -190,7 +190,7 @@ def get_journal_entry(
     sys_id: str,
     request: Request,
     _principal: Principal = Depends(require_roles(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     entry = repository.get_journal_entry(session, sys_id)
     if entry is None:

@@ -74,7 +74,7 @@ def incident_list(
     mine: bool = False,
     page: int = 1,
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     page = max(1, page)
     query = list_query(state, priority, q, mine, user.user_id)
@@ -144,7 +144,7 @@ def _form(
 def new_incident(
     request: Request,
     user: Principal = Depends(require_ui_user(*WRITE_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _form(request, session, None, user)
 
@@ -154,7 +154,7 @@ def incident_form(
     sys_id: str,
     request: Request,
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     if request.query_params.get("tab") == "m365":
         # The tab is its own page (insights), which also logs why a user without the role does not see it.
@@ -182,7 +182,7 @@ def _failed(
 async def create_incident(
     request: Request,
     user: Principal = Depends(require_ui_user(*WRITE_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     fields = await _submitted(request)
     try:
@@ -203,7 +203,7 @@ async def update_incident(
     sys_id: str,
     request: Request,
     user: Principal = Depends(require_ui_user(*WRITE_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     fields = await _submitted(request)
     action = fields.pop("action", "update")

@@ -23,7 +23,7 @@ def get_insights(
     search: str | None = Query(None, max_length=4000, description="Search text instead of the incident's."),
     user: Principal = Depends(require_roles(*TAB_ROLES)),
     context: ConnectorContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> InsightsOut:
     """Matching service health incidents and recommended solutions; the answer is kept with the incident."""
     incident = incidents.get_incident(session, sys_id)
@@ -36,7 +36,7 @@ def post_feedback(
     sys_id: str,
     body: FeedbackIn,
     user: Principal = Depends(require_roles(*TAB_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """A thumbs up or down on one result (refused with 409 when feedback is switched off)."""
     incident = incidents.get_incident(session, sys_id)

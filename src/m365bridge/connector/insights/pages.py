@@ -65,7 +65,7 @@ def support_tab(
     sys_id: str,
     request: Request,
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     incident = incidents.get_incident(session, sys_id)
     if not user.has_role(*TAB_ROLES):
@@ -97,7 +97,7 @@ def insights_action(
     request: Request,
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
     context: ConnectorContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _ask(request, context, session, sys_id, user, None)
 
@@ -109,7 +109,7 @@ def search_box(
     text: str = Form(""),
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
     context: ConnectorContext = Depends(get_context),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _ask(request, context, session, sys_id, user, text)
 
@@ -121,7 +121,7 @@ def feedback(
     result_id: str = Form(...),
     vote: str = Form(...),
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     incident = incidents.get_incident(session, sys_id)
     try:

@@ -25,7 +25,7 @@ def outbound_log_page(
     since: str = "",
     errors: bool = False,
     _user: Principal = Depends(require_ui_user(ADMIN)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     error = None
     try:

@@ -25,7 +25,7 @@ def system_log_page(
     since: str = "",
     q: str = "",
     _principal: Principal = Depends(require_ui_user(ADMIN, APP_ADMINISTRATOR)),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     filters = {"source": source, "level": level, "since": since, "q": q}
     try:

@@ -18,7 +18,7 @@ admin_only = require_roles(ADMIN)
 
 @router.get("", response_model=dict[str, list[OAuthEntityOut]])
 def list_entities(
-    _principal: Principal = Depends(admin_only), session: Session = Depends(get_session)
+    _principal: Principal = Depends(admin_only), session: Session = Depends(get_session, scope="function")
 ) -> dict[str, list[OAuthEntityOut]]:
     return {"result": [OAuthEntityOut.model_validate(e) for e in service.list_entities(session)]}
 
@@ -28,7 +28,7 @@ def create_entity(
     body: OAuthEntityCreate,
     request: Request,
     _principal: Principal = Depends(admin_only),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, OAuthEntityOut]:
     entity = service.create_entity(
         session,
@@ -46,7 +46,9 @@ def create_entity(
 
 @router.get("/{entity_id}", response_model=dict[str, OAuthEntityOut])
 def get_entity(
-    entity_id: str, _principal: Principal = Depends(admin_only), session: Session = Depends(get_session)
+    entity_id: str,
+    _principal: Principal = Depends(admin_only),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, OAuthEntityOut]:
     return {"result": OAuthEntityOut.model_validate(service.get_entity(session, entity_id))}
 
@@ -56,7 +58,7 @@ def delete_entity(
     entity_id: str,
     request: Request,
     _principal: Principal = Depends(admin_only),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> None:
     entity = service.delete_entity(session, entity_id)
     token_client(get_context(request)).invalidate(entity.id)

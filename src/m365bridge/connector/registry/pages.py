@@ -32,7 +32,9 @@ def _page(request: Request, session: Session, error: str | None = None, status_c
 
 @router.get("/registry")
 def registry_page(
-    request: Request, _user: Principal = Depends(admin_page), session: Session = Depends(get_session)
+    request: Request,
+    _user: Principal = Depends(admin_page),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _page(request, session)
 
@@ -48,7 +50,7 @@ def create_provider(
     redirect_url: str = Form(""),
     resource: str = Form(""),
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     try:
         with session.begin_nested():
@@ -73,7 +75,7 @@ def delete_provider(
     request: Request,
     entity_id: str,
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     entity = service.delete_entity(session, entity_id)
     token_client(get_context(request)).invalidate(entity.id)

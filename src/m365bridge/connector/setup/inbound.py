@@ -20,8 +20,10 @@ from m365bridge.connector.setup.gate import Feature, require_setup
 from m365bridge.connector.setup.modes import Mode
 from m365bridge.connector.setup.service import INBOUND_PATH
 from m365bridge.shared.db import transaction
+from m365bridge.shared.watched_cache import WatchedCache
 
 router = APIRouter(tags=["inbound (support service)"])
+SETUP_TABLE = "x_mioms_m365_assis_setup"
 ACCEPTED_METHODS = {Mode.BASIC: ("basic", "bearer"), Mode.AAD: ("oidc",)}
 
 router.add_api_route(f"{INBOUND_PATH}/oauth_token.do", token_endpoint.token, methods=["POST"])
@@ -36,10 +38,7 @@ def require_integration_user(request: Request) -> Principal:
     if not request.headers.get("authorization"):
         refuse(request, 401, "Required to provide Auth information", "inbound call without credentials")
     principal = authenticate_api(request)
-    with transaction(get_context(request).sessions) as session:
-        state = repository.find(session)
-        mode = Mode(state.mode) if state and state.mode else None
-        integration_user_id = state.integration_user_id if state else None
+    mode, integration_user_id = _inbound_setup(request)
     if mode not in ACCEPTED_METHODS:
         refuse(request, 403, "The app's setup does not accept inbound calls", f"inbound call in mode {mode}")
     if principal.method not in ACCEPTED_METHODS[mode]:
@@ -62,6 +61,27 @@ def require_integration_user(request: Request) -> Principal:
     return principal
 
 
+def _inbound_setup(request: Request) -> tuple[Mode | None, str | None]:
+    """The setup's mode and integration user: read on every inbound call, so kept for
+    ``auth_cache_seconds`` and dropped as soon as this process changes the setup."""
+    context = get_context(request)
+
+    def load() -> tuple[tuple[Mode | None, str | None], float | None]:
+        with transaction(context.sessions) as session:
+            state = repository.find(session)
+            mode = Mode(state.mode) if state and state.mode else None
+            return (mode, state.integration_user_id if state else None), float("inf")
+
+    ttl = context.settings.auth_cache_seconds
+    if ttl <= 0:
+        return load()[0]
+    cache: WatchedCache[tuple[Mode | None, str | None]] | None = context.extras.get("setup.inbound")
+    if cache is None:
+        fresh = WatchedCache[tuple[Mode | None, str | None]]([SETUP_TABLE], ttl=ttl)
+        cache = context.extras.setdefault("setup.inbound", fresh)
+    return cache.get_or_load(None, load)
+
+
 @router.get(f"{INBOUND_PATH}/probe")
 def probe(request: Request, principal: Principal = Depends(require_integration_user)) -> dict[str, Any]:
     """Test connection's inbound check: who called, how, and in which mode."""
@@ -75,7 +95,7 @@ def probe(request: Request, principal: Principal = Depends(require_integration_u
 def check_feature(
     feature: Feature = Query(description="insights, solutions or cases"),
     _principal: Principal = Depends(require_roles()),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     """Whether ``feature`` may run now; otherwise the original's message #2 or #3 as the error."""
     view = require_setup(session, feature=feature)

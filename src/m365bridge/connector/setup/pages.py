@@ -68,7 +68,7 @@ def setup_page(
     request: Request,
     step: int | None = None,
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> Response:
     return _page(request, session, context, step=step)
@@ -81,7 +81,7 @@ def choose_mode(
     single_tenant: str = Form(""),
     without_setup: str = Form(""),
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> Response:
     if without_setup == "yes":
@@ -95,13 +95,17 @@ def choose_mode(
 
 
 @router.post(f"{SETUP}/reset")
-def reset(_user: Principal = Depends(admin_page), session: Session = Depends(get_session)) -> Response:
+def reset(
+    _user: Principal = Depends(admin_page), session: Session = Depends(get_session, scope="function")
+) -> Response:
     service.change_mode(session)
     return redirect(SETUP)
 
 
 @router.post(f"{SETUP}/allow-oauth-entity-read")
-def allow_read(_user: Principal = Depends(admin_page), session: Session = Depends(get_session)) -> Response:
+def allow_read(
+    _user: Principal = Depends(admin_page), session: Session = Depends(get_session, scope="function")
+) -> Response:
     service.allow_oauth_entity_read(session)
     return redirect(f"{SETUP}?step=0", flash="The app may now read OAuth entities; agree again.")
 
@@ -129,7 +133,7 @@ def save_step(
     tenant_domain: str = Form(""),
     feedback_prompts: str = Form(""),
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> Response:
     try:
@@ -177,7 +181,7 @@ def save_step(
 def test_connection(
     request: Request,
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> Response:
     try:
@@ -191,7 +195,7 @@ def test_connection(
 def finish(
     request: Request,
     _user: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
     context: ConnectorContext = Depends(get_context),
 ) -> Response:
     try:

@@ -18,12 +18,14 @@ router = APIRouter(
 
 
 @router.get("")
-def list_users(session: Session = Depends(get_session)) -> dict[str, list[UserOut]]:
+def list_users(session: Session = Depends(get_session, scope="function")) -> dict[str, list[UserOut]]:
     return {"result": [UserOut.of(u) for u in repository.list_users(session)]}
 
 
 @router.post("", status_code=201)
-def create_user(body: UserCreate, session: Session = Depends(get_session)) -> dict[str, UserOut]:
+def create_user(
+    body: UserCreate, session: Session = Depends(get_session, scope="function")
+) -> dict[str, UserOut]:
     user = service.create_user(
         session,
         body.user_name,
@@ -37,12 +39,14 @@ def create_user(body: UserCreate, session: Session = Depends(get_session)) -> di
 
 
 @router.get("/{user_id}")
-def get_user(user_id: str, session: Session = Depends(get_session)) -> dict[str, UserOut]:
+def get_user(user_id: str, session: Session = Depends(get_session, scope="function")) -> dict[str, UserOut]:
     return {"result": UserOut.of(service.get_user(session, user_id))}
 
 
 @router.patch("/{user_id}")
-def update_user(user_id: str, body: UserPatch, session: Session = Depends(get_session)) -> dict[str, UserOut]:
+def update_user(
+    user_id: str, body: UserPatch, session: Session = Depends(get_session, scope="function")
+) -> dict[str, UserOut]:
     user = service.update_user(
         session, service.get_user(session, user_id), service.UserChanges(**body.model_dump())
     )
@@ -52,21 +56,27 @@ def update_user(user_id: str, body: UserPatch, session: Session = Depends(get_se
 
 
 @router.put("/{user_id}/password", status_code=204)
-def set_password(user_id: str, body: PasswordChange, session: Session = Depends(get_session)) -> None:
+def set_password(
+    user_id: str, body: PasswordChange, session: Session = Depends(get_session, scope="function")
+) -> None:
     user = service.get_user(session, user_id)
     service.set_password(session, user, body.password)
     end_user_sessions(session, user.id)
 
 
 @router.post("/{user_id}/roles", status_code=201)
-def grant_role(user_id: str, body: RoleGrant, session: Session = Depends(get_session)) -> dict[str, UserOut]:
+def grant_role(
+    user_id: str, body: RoleGrant, session: Session = Depends(get_session, scope="function")
+) -> dict[str, UserOut]:
     user = service.get_user(session, user_id)
     service.grant(session, user, body.role)
     return {"result": UserOut.of(user)}
 
 
 @router.delete("/{user_id}/roles/{role}")
-def revoke_role(user_id: str, role: str, session: Session = Depends(get_session)) -> dict[str, UserOut]:
+def revoke_role(
+    user_id: str, role: str, session: Session = Depends(get_session, scope="function")
+) -> dict[str, UserOut]:
     user = service.get_user(session, user_id)
     service.revoke(session, user, role)
     return {"result": UserOut.of(user)}

@@ -48,7 +48,7 @@ def user_list(
     role: str = "",
     state: str = "",
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     users = [u for u in repository.list_users(session) if matches(u, q, role, state)]
     return render(
@@ -90,7 +90,7 @@ def create_user(
     roles: list[str] = Form([]),
     web_service_access_only: bool = Form(False),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     values = {"user_name": user_name, "name": name, "email": email, "roles": roles}
     try:
@@ -114,7 +114,7 @@ def edit_user_form(
     request: Request,
     user_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     return _form(request, service.get_user(session, user_id))
 
@@ -134,7 +134,7 @@ def update_user(
     web_service_access_only: bool = Form(False),
     roles: list[str] = Form([]),
     admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     user = service.get_user(session, user_id)
     try:
@@ -162,7 +162,7 @@ def lock_user(
     request: Request,
     user_id: str,
     admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     user = service.get_user(session, user_id)
     if user.id == admin.user_id:
@@ -177,7 +177,7 @@ def unlock_user(
     request: Request,
     user_id: str,
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     user = service.update_user(session, service.get_user(session, user_id), service.UserChanges(locked=False))
     return redirect(f"/users/{user.id}", f"User {user.user_name} unlocked.")
@@ -190,7 +190,7 @@ def reset_password(
     password: str = Form(""),
     confirm: str = Form(""),
     _admin: Principal = Depends(admin_page),
-    session: Session = Depends(get_session),
+    session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     user = service.get_user(session, user_id)
     try:
