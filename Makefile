@@ -31,6 +31,6 @@ bench: install
 fuzz: install
 	FUZZ_EXAMPLES=100 .venv/bin/pytest -q tests/fuzz
 
-# The reliability scenarios at full size: 1,000 case events, a minute of downtime (see docs/operations.md).
+# The reliability scenarios at full size: 1,000 case events, a minute of downtime, 2,000 throttled issues (see docs/operations.md).
 soak: install
-	RELIABILITY_EVENTS=1000 RELIABILITY_DOWN_SECONDS=60 .venv/bin/pytest -q tests/reliability
+	RELIABILITY_EVENTS=1000 RELIABILITY_DOWN_SECONDS=60 RELIABILITY_GRAPH_ISSUES=2000 RELIABILITY_KILL_EVENTS=1000 .venv/bin/pytest -q tests/reliability

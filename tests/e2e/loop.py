@@ -92,6 +92,7 @@ class Loop:
     connector_port: int = 0
     worker_stop: threading.Event | None = None
     connector_process: subprocess.Popen[bytes] | None = None
+    cloud_process: subprocess.Popen[bytes] | None = None
 
     @property
     def verify(self) -> ssl.SSLContext:
@@ -135,6 +136,46 @@ class Loop:
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         self.connector_process = None
+
+    def start_cloud_process(self, lease_seconds: int = 5) -> None:
+        """The cloud as its own process (``m365bridge cloud serve``, its outbox worker on) on the same port,
+        database, keys and certificate, in place of the in-thread server and worker, so that it can be
+        killed outright. A short lease lets the next process take over what a killed one had claimed."""
+        server = self.servers.pop("cloud", None)
+        if server is not None:
+            server.stop()
+        if self.worker_stop is not None:
+            self.worker_stop.set()
+            self.worker_stop = None
+        settings = self.cloud.settings
+        shutil.copytree(self.tls.ca_cert.parent, settings.data_dir / "tls", dirs_exist_ok=True)
+        names = ("public_url", "outbound_ca_file", "outbox_poll_seconds", "outbox_max_attempts")
+        names += ("outbox_backoff_base_seconds", "outbox_backoff_max_seconds")
+        env = {**os.environ, **{f"M365BRIDGE_CLOUD_{n.upper()}": str(getattr(settings, n)) for n in names}}
+        env["M365BRIDGE_CLOUD_OUTBOX_WORKER"] = "true"
+        env["M365BRIDGE_CLOUD_OUTBOX_LEASE_SECONDS"] = str(lease_seconds)
+        command = [str(Path(sys.executable).with_name("m365bridge")), "cloud", "serve"]
+        command += ["--data-dir", str(settings.data_dir), "--port", str(settings.port), "--tls"]
+        self.cloud_process = subprocess.Popen(command, env=env)
+        eventually(self._cloud_answers, 60, "the cloud process to answer")
+
+    def kill_cloud_process(self) -> None:
+        """SIGKILL the cloud process: its worker stops mid-delivery, its open transactions are cut."""
+        process = self.cloud_process
+        assert process is not None
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        self.cloud_process = None
+
+    def _cloud_answers(self) -> bool:
+        process = self.cloud_process
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the cloud process exited with {process.returncode}")
+        try:
+            with httpx.Client(verify=self.verify, timeout=2) as client:
+                return client.get(f"{self.cloud.settings.public_url}/").status_code < 500
+        except httpx.TransportError:
+            return False
 
     def _connector_answers(self) -> bool:
         process = self.connector_process
@@ -262,6 +303,8 @@ class Loop:
     def close(self) -> None:
         if self.connector_process is not None:
             self.kill_connector_process()
+        if self.cloud_process is not None:
+            self.kill_cloud_process()
         if self.worker_stop is not None:
             self.worker_stop.set()
         for server in self.servers.values():

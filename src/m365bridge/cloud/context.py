@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, session_factory
+from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
@@ -56,7 +56,17 @@ def get_session(request: Request) -> Iterator[Session]:
     commit would run after the response is sent, so a client could get its answer before the change is
     stored (or never stored, if the commit then fails).
     """
-    session = get_context(request).sessions()
+    yield from _request_session(get_context(request).sessions())
+
+
+def get_write_session(request: Request) -> Iterator[Session]:
+    """``get_session`` (declared the same way) for endpoints that read then write while the outbox worker
+    writes too: the transaction takes SQLite's write lock at its start, so the request waits its turn
+    instead of failing with "database is locked" when the worker committed after the request's first read."""
+    yield from _request_session(intend_to_write(get_context(request).sessions()))
+
+
+def _request_session(session: Session) -> Iterator[Session]:
     try:
         yield session
         session.commit()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from m365bridge.cloud.cases import service
 from m365bridge.cloud.cases.schemas import CaseIn, CaseOut, ContactUpdate, MessageIn, MessageOut
 from m365bridge.cloud.cases.service import NotTenantAdmin
-from m365bridge.cloud.context import get_session
+from m365bridge.cloud.context import get_session, get_write_session
 from m365bridge.cloud.integration.dependencies import ConnectorCaller, require_connector_app
 
 router = APIRouter(prefix="/support/v1/cases", tags=["support cases"])
@@ -82,7 +82,7 @@ def add_message(
     body: MessageIn,
     response: Response,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session, scope="function"),
+    session: Session = Depends(get_write_session, scope="function"),
 ) -> MessageOut:
     """A customer message; repeating a ``clientMessageId`` returns the first message (200)."""
     case = service.get_case(session, case_id, caller.tenant_id)

@@ -31,7 +31,7 @@ from m365bridge.connector.support.client import (
 )
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.service import UserChanges
-from m365bridge.shared.db import transaction
+from m365bridge.shared.db import intend_to_write, transaction
 from m365bridge.shared.errors import NotFound, UserError
 from m365bridge.shared.orm import utcnow
 
@@ -183,6 +183,8 @@ def reply(
         lambda s: s.add_message(case_id, body=body, author=author, client_message_id=client_message_id),
     )
     with transaction(context.sessions) as session:
+        # Read then write while case events arrive: take SQLite's write lock first, or this fails.
+        intend_to_write(session)
         if repository.message_by_client_id(session, case_sys_id, client_message_id) is None:
             session.add(
                 CaseMessage(
