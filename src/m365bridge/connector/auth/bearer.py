@@ -7,6 +7,8 @@ client, user, role or OIDC configuration (``shared.watched_cache``); refusals ar
 
 from __future__ import annotations
 
+import time
+
 import jwt
 from sqlalchemy import select
 
@@ -55,7 +57,14 @@ def _resolve(context: ConnectorContext, token: str) -> tuple[Outcome, float | No
         if isinstance(outcome, str):
             return outcome, None
         expires = jwt.decode(token, options={"verify_signature": False}).get("exp")  # verified above
-        return outcome, float(expires) if isinstance(expires, int | float) else None
+        if not isinstance(expires, int | float):
+            return outcome, None
+        # Never trust a JWT longer than the keys that verified it: a signing key rotated out upstream must
+        # stop working once the JWKS is due for a refetch (jwks_max_age_seconds), cache or no cache.
+        keys_fresh_until = time.time() + context.settings.jwks_max_age_seconds
+        return outcome, min(
+            float(expires), keys_fresh_until
+        ) if context.settings.jwks_max_age_seconds else None
     return _resolve_access_token(context, token)
 
 
