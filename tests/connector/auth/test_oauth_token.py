@@ -220,3 +220,18 @@ def test_the_purge_deletes_expired_and_revoked_tokens_only(connector_context):
 
     assert removed == 3
     assert left == {token_digest(t) for t in (kept.access_token, kept.refresh_token, expired.refresh_token)}
+
+
+def test_an_unsupported_grant_is_logged_without_the_secret(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+
+    connector_client.post(
+        "/oauth_token.do",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+
+    with transaction(connector_context.sessions) as session:
+        lines = system_log.search(session, text="unsupported grant_type")
+    assert len(lines) == 1 and "client_credentials" in lines[0].message
+    assert secret not in f"{lines[0].message} {lines[0].context}"
+
