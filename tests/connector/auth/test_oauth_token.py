@@ -8,6 +8,7 @@ from m365bridge.connector.app import create_app
 from m365bridge.connector.auth import oauth_server
 from m365bridge.connector.auth.models import OAuthToken
 from m365bridge.connector.logs import system_log
+from m365bridge.connector.setup.service import INBOUND_PATH
 from m365bridge.connector.users.repository import by_user_name
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
@@ -235,3 +236,16 @@ def test_an_unsupported_grant_is_logged_without_the_secret(connector_context, co
     assert len(lines) == 1 and "client_credentials" in lines[0].message
     assert secret not in f"{lines[0].message} {lines[0].context}"
 
+
+def test_the_inbound_token_path_answers_errors_in_the_token_shape(connector_context, connector_client):
+    setup_integration(connector_context)
+
+    for path in ("/oauth_token.do", f"{INBOUND_PATH}/oauth_token.do"):
+        bad_client = connector_client.post(
+            path, data={"grant_type": "password", "client_id": "nobody", "client_secret": "wrong"}
+        )
+        no_grant = connector_client.post(path, data={"client_id": "nobody"})
+
+        assert bad_client.status_code == 401, path
+        assert bad_client.json() == {"error_description": "access_denied", "error": "server_error"}, path
+        assert no_grant.status_code == 400 and no_grant.json()["error"] == "invalid_request", path
