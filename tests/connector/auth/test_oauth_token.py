@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from m365bridge.connector.app import create_app
 from m365bridge.connector.auth import oauth_server
 from m365bridge.connector.auth.models import OAuthToken
+from m365bridge.connector.keys.rotation import rotate_key
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.setup.service import INBOUND_PATH
 from m365bridge.connector.users.repository import by_user_name
@@ -249,3 +250,17 @@ def test_the_inbound_token_path_answers_errors_in_the_token_shape(connector_cont
         assert bad_client.status_code == 401, path
         assert bad_client.json() == {"error_description": "access_denied", "error": "server_error"}, path
         assert no_grant.status_code == 400 and no_grant.json()["error"] == "invalid_request", path
+
+
+def test_a_refresh_retry_across_an_encryption_key_rotation_gets_the_same_successor(
+    connector_context, connector_client
+):
+    client_id, secret = setup_integration(connector_context)
+    first = password_grant(connector_client, client_id, secret).json()
+    rotated = refresh_grant(connector_client, client_id, secret, first["refresh_token"]).json()
+
+    rotate_key(connector_context)  # the old key is gone: the stored successor must have been re-encrypted
+    retried = refresh_grant(connector_client, client_id, secret, first["refresh_token"])
+
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["refresh_token"] == rotated["refresh_token"]
