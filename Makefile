@@ -2,9 +2,12 @@
 
 LINT_PATHS := $(wildcard src tests bench scripts)
 
+MODE ?= basic
+
 # The README's first command: install, start both sides with demo data, until Ctrl-C.
+# `make demo MODE=aad` (or insights, none) completes another setup mode.
 demo: install
-	.venv/bin/m365bridge demo --data-dir demo-data
+	.venv/bin/m365bridge demo --data-dir demo-data --mode $(MODE)
 
 # The README's second command: install, then lint, types, migrations and the whole test suite.
 test:

@@ -1,15 +1,12 @@
-"""Browser tests: Debian's Chromium driven by Playwright's sync API.
-
-Playwright's own browser download cannot work on these machines, so ``scripts/ensure-chromium.sh`` installs
-Debian's ``chromium`` (and ``certutil``) and the browser is launched from ``/usr/bin/chromium``; never run
-``playwright install``.
+"""Browser tests: Debian's Chromium driven by Playwright's sync API (see ``m365bridge.demo.browser``).
 
 Certificates: the pages are served over https, exactly as the demo serves them, and the browser really
-verifies them. Chromium on Linux trusts the NSS database under ``$HOME/.pki/nssdb``, so the browser runs with
-a private HOME whose NSS database trusts the session's test CA (the ``tls`` fixture). Every server a browser
-test opens must therefore present a certificate from that CA: ``serving(app, tls=tls)`` does, and the
-``demo`` fixture seeds the demo's CA folder with it. (``ignore_https_errors`` would hide exactly the
-certificate mistakes a user would meet.)
+verifies them: it trusts only the session's test CA (the ``tls`` fixture). Every server a browser test opens
+must therefore present a certificate from that CA: ``serving(app, tls=tls)`` does, and the demos started
+here seed their CA folder with it.
+
+Demos: one per setup mode, started the first time a test asks for it and shared by every browser test of the
+session (starting one is the slow part); tests must not depend on state another test leaves behind.
 
 On failure a test leaves ``artifacts/screenshots/<test>.png`` and ``<test>.html`` behind.
 """
@@ -17,36 +14,26 @@ On failure a test leaves ``artifacts/screenshots/<test>.png`` and ``<test>.html`
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from m365bridge.demo.browser import BrowserMissing, chromium
 from m365bridge.demo.runner import start_demo
-from m365bridge.shared.serving import free_port
+from m365bridge.shared.serving import RunningServer, free_port
 from m365bridge.shared.tls import ServerCertificate
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+MODES = ("basic", "aad", "insights")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test here ``browser``, and keep them on one xdist worker (``--dist loadgroup``), so the
-    browser and the demo start once per run rather than once per worker."""
+    browser and the demos start once per run rather than once per worker."""
     here = Path(__file__).parent
     for item in items:
         if here in Path(str(item.fspath)).parents:
@@ -62,48 +49,40 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def trusting_home(folder: Path, ca_cert: Path) -> Path:
-    """A HOME whose NSS database (the one Chromium reads on Linux) trusts ``ca_cert`` for servers."""
-    if shutil.which("certutil") is None:
-        pytest.skip("certutil missing: run scripts/ensure-chromium.sh (package libnss3-tools)")
-    nssdb = folder / ".pki" / "nssdb"
-    nssdb.mkdir(parents=True)
-    subprocess.run(["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"], check=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", f"sql:{nssdb}", "-n", "m365bridge test CA", "-t", "C,,", "-i", str(ca_cert)],
-        check=True,
-    )
-    return folder
-
-
 @pytest.fixture(scope="session")
 def browser(tls: ServerCertificate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} missing: run scripts/ensure-chromium.sh")
-    from playwright.sync_api import sync_playwright
-
-    home = trusting_home(tmp_path_factory.mktemp("browser-home"), tls.ca_cert)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            env={**os.environ, "HOME": str(home)},
-        )
-        yield launched
-        launched.close()
+    try:
+        with chromium(tls.ca_cert, tmp_path_factory.mktemp("browser-home")) as launched:
+            yield launched
+    except BrowserMissing as missing:
+        pytest.skip(str(missing))
 
 
 @pytest.fixture
-def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context and page; a failed test leaves its screenshot and HTML in artifacts/."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    opened = context.new_page()
+def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[], Any]]:
+    """``new_page()``: a page in a fresh browser context (its own cookies: one signed-in person each).
+    A failed test leaves every page's screenshot and HTML in artifacts/."""
+    contexts: list[Any] = []
+
+    def opened() -> Any:
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return context.new_page()
+
     yield opened
     report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        save_page(opened, request.node.name)
-    context.close()
+    for index, context in enumerate(contexts):
+        if report is not None and report.failed:
+            for page in context.pages:
+                save_page(page, request.node.name if index == 0 else f"{request.node.name}-{index}")
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    """A fresh browser context and page; a failed test leaves its screenshot and HTML in artifacts/."""
+    return new_page()
 
 
 def save_page(page: Any, name: str) -> Path:
@@ -117,19 +96,37 @@ def save_page(page: Any, name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo(tls: ServerCertificate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """The whole demo, running for the browser tests of this session; yields its ``demo.json``.
+def demos(tls: ServerCertificate, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Any]]:
+    """``demos(mode)``: that mode's running demo (its ``demo.json``), started on first use."""
+    started: dict[str, dict[str, Any]] = {}
+    servers: list[RunningServer] = []
 
-    Shared by every browser test in the session (starting it is the slow part): tests must not depend on
-    state another test leaves behind. Its CA folder is seeded with the test CA the browser trusts.
-    """
-    data_dir = tmp_path_factory.mktemp("demo")
-    (data_dir / "tls").mkdir()
-    for name in ("ca.pem", "ca-key.pem"):
-        shutil.copy(tls.ca_cert.parent / name, data_dir / "tls" / name)
-    servers = start_demo(mode="basic", data_dir=data_dir, cloud_port=free_port(), connector_port=free_port())
+    def demo_of(mode: str) -> dict[str, Any]:
+        if mode not in started:
+            data_dir = tmp_path_factory.mktemp(f"demo-{mode}")
+            (data_dir / "tls").mkdir()
+            for name in ("ca.pem", "ca-key.pem"):
+                shutil.copy(tls.ca_cert.parent / name, data_dir / "tls" / name)
+            servers.extend(
+                start_demo(mode=mode, data_dir=data_dir, cloud_port=free_port(), connector_port=free_port())
+            )
+            started[mode] = json.loads((data_dir / "demo.json").read_text())
+        return started[mode]
+
     try:
-        yield json.loads((data_dir / "demo.json").read_text())
+        yield demo_of
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def demo(demos: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """The Basic-mode demo."""
+    return demos("basic")
+
+
+@pytest.fixture(params=MODES)
+def mode_demo(request: pytest.FixtureRequest, demos: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
+    """The demo of each setup mode in turn."""
+    return demos(request.param)

@@ -2,39 +2,24 @@
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from m365bridge.shared.settings import ServiceSettings
 
 
-class CloudSettings(BaseSettings):
+class CloudSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="M365BRIDGE_CLOUD_", extra="forbid")
+
+    side: ClassVar[str] = "cloud"
 
     data_dir: Path = Field(
         Path("var/cloud"), description="Folder for the SQLite database, keys and certificates."
     )
-    database_url: str | None = Field(
-        None,
-        description="SQLAlchemy URL; default SQLite in data_dir. PostgreSQL: postgresql://user:pw@host/db",
-    )
-    host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8400, description="Port to listen on.")
-    tls: bool = Field(
-        False, description="Serve https with the local CA in data_dir/tls (or tls_cert/tls_key)."
-    )
-    public_url: str | None = Field(
-        None, description="Base URL as clients see it; default derived from host, port and tls."
-    )
-    encryption_keys: list[str] = Field(
-        default_factory=list,
-        description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
-    )
-    metrics_token: SecretStr | None = Field(
-        None,
-        description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
-    )
     solutions_public_rate_limit: int = Field(
         30, description="Recommended-solutions searches per minute per client address without a token."
     )
@@ -95,19 +80,3 @@ class CloudSettings(BaseSettings):
     admin_api_token: SecretStr | None = Field(
         None, description="Bearer token for the /admin API; unset = the admin API answers 403."
     )
-
-    @cached_property
-    def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'cloud.db'}"
-
-    @property
-    def base_url(self) -> str:
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        scheme = "https" if self.tls else "http"
-        host = "localhost" if self.tls and self.host in ("127.0.0.1", "0.0.0.0") else self.host  # noqa: S104
-        return f"{scheme}://{host}:{self.port}"
-
-    @property
-    def key_file(self) -> Path:
-        return self.data_dir / "secret.key"

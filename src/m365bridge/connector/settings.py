@@ -4,39 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from m365bridge.shared.settings import ServiceSettings
 
 
-class ConnectorSettings(BaseSettings):
+class ConnectorSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="M365BRIDGE_CONNECTOR_", extra="forbid")
+
+    side: ClassVar[str] = "connector"
 
     data_dir: Path = Field(
         Path("var/connector"), description="Folder for the SQLite database, keys and certificates."
     )
-    database_url: str | None = Field(
-        None,
-        description="SQLAlchemy URL; default SQLite in data_dir. PostgreSQL: postgresql://user:pw@host/db",
-    )
-    host: str = Field("127.0.0.1", description="Address to listen on.")
     port: int = Field(8500, description="Port to listen on.")
-    tls: bool = Field(
-        False, description="Serve https with the local CA in data_dir/tls (or tls_cert/tls_key)."
-    )
-    public_url: str | None = Field(
-        None, description="Base URL as clients see it; default derived from host, port and tls."
-    )
-    encryption_keys: list[str] = Field(
-        default_factory=list,
-        description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
-    )
-    metrics_token: SecretStr | None = Field(
-        None,
-        description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
-    )
 
     session_idle_minutes: int = Field(
         30, ge=1, description="Minutes without a request after which a UI session ends."
@@ -159,23 +144,7 @@ class ConnectorSettings(BaseSettings):
             )
         return [entry.strip() for entry in entries if entry.strip()]
 
-    @cached_property
-    def db_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'connector.db'}"
-
-    @property
-    def base_url(self) -> str:
-        if self.public_url:
-            return self.public_url.rstrip("/")
-        scheme = "https" if self.tls else "http"
-        host = "localhost" if self.tls and self.host in ("127.0.0.1", "0.0.0.0") else self.host  # noqa: S104
-        return f"{scheme}://{host}:{self.port}"
-
     @property
     def outbound_verify(self) -> ssl.SSLContext | bool:
         """What every outbound httpx client passes as ``verify=``: the CA bundle, else the system store."""
         return ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else True
-
-    @property
-    def key_file(self) -> Path:
-        return self.data_dir / "secret.key"

@@ -74,3 +74,8 @@ def test_next_update_phrases() -> None:
     )
     assert parse_when("sometime soon") is None
     assert next_update_time([post(NOW, "This is the final update for the event.")]) is None
+
+
+def test_an_iso_8601_promise_is_understood() -> None:
+    promised = next_update_time([post(NOW, "We'll provide an update by 2026-11-18T13:00:00Z.")])
+    assert promised == dt.datetime(2026, 11, 18, 13, 0, tzinfo=dt.UTC)

@@ -132,6 +132,9 @@ def start_ui_session(session: Session, user: DirectoryUser) -> str:
     return token
 
 
+LAST_SEEN_RESOLUTION_SECONDS = 60  # the idle timeout is measured in minutes; finer stamps buy nothing
+
+
 def resume_ui_session(session: Session, token: str, idle_timeout_seconds: int) -> SignedIn | None:
     """The signed-in person for a cookie, or None when unknown, idle too long or deactivated."""
     row = repository.ui_session(session, token_digest(token))
@@ -142,7 +145,10 @@ def resume_ui_session(session: Session, token: str, idle_timeout_seconds: int) -
     if user is None or not user.active or (now - row.last_seen_at).total_seconds() > idle_timeout_seconds:
         repository.delete_ui_session(session, row.token_digest)
         return None
-    row.last_seen_at = now
+    if (now - row.last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS:
+        # Written at most once a minute: on SQLite a page view that reads and then writes fails at once
+        # with "database is locked" when the outbox worker commits in between, so most views only read.
+        row.last_seen_at = now
     return SignedIn(user=user, csrf_token=row.csrf_token)
 
 

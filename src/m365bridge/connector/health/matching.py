@@ -168,7 +168,13 @@ def next_update_time(posts: Sequence[dict[str, Any]]) -> dt.datetime | None:
 
 
 def parse_when(text: str) -> dt.datetime | None:
-    """'Tuesday, February 7, 2023, at 10:00 PM UTC' → 2023-02-07 22:00 UTC; None when not understood."""
+    """'Tuesday, February 7, 2023, at 10:00 PM UTC' or '2023-02-07T22:00:00Z' → 2023-02-07 22:00 UTC; None
+    when not understood."""
+    try:
+        stamp = dt.datetime.fromisoformat(text.strip())
+        return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+    except ValueError:
+        pass  # not ISO 8601: try the prose forms Microsoft's posts use
     cleaned = WEEKDAY.sub("", text.strip())
     cleaned = re.sub(r"\b(?:at|UTC|GMT)\b|\(.*?\)", " ", cleaned, flags=re.IGNORECASE)
     cleaned = re.sub(r"\s*,\s*", ", ", cleaned).strip(" ,")
