@@ -18,6 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from m365bridge.shared.errors import UserError
 
 TOKEN_PATH = "/oauth_token.do"  # noqa: S105 (a path, not a password)
+# The same endpoint under the inbound Endpoint (``{Endpoint}/oauth_token.do``), for the support service.
+INBOUND_TOKEN_PATH = "/api/x_mioms_m365_assis/inbound" + TOKEN_PATH
+TOKEN_PATHS = frozenset({TOKEN_PATH, INBOUND_TOKEN_PATH})
 
 # ServiceNow's messages for the usual statuses; ``detail`` says what exactly went wrong.
 MESSAGES = {
@@ -67,7 +70,7 @@ def api_error_response(
 ) -> Response:
     if not is_body_allowed_for_status_code(status_code):
         return Response(status_code=status_code, headers=headers)
-    if request.url.path == TOKEN_PATH:
+    if request.url.path in TOKEN_PATHS:
         # ServiceNow answers every credential failure with the same opaque pair.
         if status_code == 401:
             body: dict[str, Any] = token_error_body("server_error", "access_denied")

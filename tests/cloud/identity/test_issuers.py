@@ -38,3 +38,11 @@ def test_token_of_another_issuer_is_rejected(cloud_client, cloud_context, direct
     cloud_context.settings.identity_v1_issuer = "https://sts.windows.net/{tid}/"
     with pytest.raises(TokenRejected, match="issuer"):
         verify_access_token(cloud_context, access_token, audiences=[GRAPH_RESOURCE])
+
+
+def test_a_token_over_16_kb_is_refused_before_it_is_parsed(cloud_context):
+    # A valid-looking three-part token whose header would fail parsing: the size check must come first.
+    oversized = "e" * (16 * 1024) + ".e.e"
+
+    with pytest.raises(TokenRejected, match="longer than"):
+        verify_access_token(cloud_context, oversized, audiences=[GRAPH_RESOURCE])

@@ -7,7 +7,9 @@ from sqlalchemy import func, select, update
 from m365bridge.connector.app import create_app
 from m365bridge.connector.auth import oauth_server
 from m365bridge.connector.auth.models import OAuthToken
+from m365bridge.connector.keys.rotation import rotate_key
 from m365bridge.connector.logs import system_log
+from m365bridge.connector.setup.service import INBOUND_PATH
 from m365bridge.connector.users.repository import by_user_name
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
@@ -220,3 +222,45 @@ def test_the_purge_deletes_expired_and_revoked_tokens_only(connector_context):
 
     assert removed == 3
     assert left == {token_digest(t) for t in (kept.access_token, kept.refresh_token, expired.refresh_token)}
+
+
+def test_an_unsupported_grant_is_logged_without_the_secret(connector_context, connector_client):
+    client_id, secret = setup_integration(connector_context)
+
+    connector_client.post(
+        "/oauth_token.do",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+
+    with transaction(connector_context.sessions) as session:
+        lines = system_log.search(session, text="unsupported grant_type")
+    assert len(lines) == 1 and "client_credentials" in lines[0].message
+    assert secret not in f"{lines[0].message} {lines[0].context}"
+
+
+def test_the_inbound_token_path_answers_errors_in_the_token_shape(connector_context, connector_client):
+    setup_integration(connector_context)
+
+    for path in ("/oauth_token.do", f"{INBOUND_PATH}/oauth_token.do"):
+        bad_client = connector_client.post(
+            path, data={"grant_type": "password", "client_id": "nobody", "client_secret": "wrong"}
+        )
+        no_grant = connector_client.post(path, data={"client_id": "nobody"})
+
+        assert bad_client.status_code == 401, path
+        assert bad_client.json() == {"error_description": "access_denied", "error": "server_error"}, path
+        assert no_grant.status_code == 400 and no_grant.json()["error"] == "invalid_request", path
+
+
+def test_a_refresh_retry_across_an_encryption_key_rotation_gets_the_same_successor(
+    connector_context, connector_client
+):
+    client_id, secret = setup_integration(connector_context)
+    first = password_grant(connector_client, client_id, secret).json()
+    rotated = refresh_grant(connector_client, client_id, secret, first["refresh_token"]).json()
+
+    rotate_key(connector_context)  # the old key is gone: the stored successor must have been re-encrypted
+    retried = refresh_grant(connector_client, client_id, secret, first["refresh_token"])
+
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["refresh_token"] == rotated["refresh_token"]

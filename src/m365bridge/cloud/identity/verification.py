@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 CLOCK_SKEW = dt.timedelta(minutes=2)
+# Entra's tokens are a few KB; anything far larger is refused before base64 or JSON parsing touches it.
+MAX_TOKEN_BYTES = 16 * 1024
 
 
 class TokenRejected(Exception):
@@ -50,6 +52,8 @@ class AccessToken:
 
 def verify_access_token(context: CloudContext, token: str, *, audiences: Collection[str]) -> AccessToken:
     """Verify signature (RS256, a published key), issuer, audience, exp and nbf; raise ``TokenRejected``."""
+    if len(token) > MAX_TOKEN_BYTES:
+        raise TokenRejected(f"token is longer than {MAX_TOKEN_BYTES} bytes")
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})

@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from m365bridge.connector.db import Base
+from m365bridge.connector.keys.columns import ENCRYPTED
 from m365bridge.connector.users.models import new_sys_id
 from m365bridge.shared.orm import UTCDateTime, utcnow
 
@@ -60,7 +61,8 @@ class OAuthToken(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     rotated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
-    successor_encrypted: Mapped[str | None] = mapped_column(String(512), default=None)
+    # Marked encrypted so that rotate-key re-encrypts it (a retry within the grace window must still read it).
+    successor_encrypted: Mapped[str | None] = mapped_column(String(512), default=None, info={ENCRYPTED: True})
 
 
 class OIDCProvider(Base):

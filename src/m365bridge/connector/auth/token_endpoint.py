@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse
 
 from m365bridge.connector.api_errors import token_error_body
 from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.addresses import client_address
 from m365bridge.connector.auth.dependencies import authenticate_password, check_allowlist, refuse
 from m365bridge.connector.auth.oauth_server import GrantRefused, IssuedTokens
 from m365bridge.connector.context import get_context
+from m365bridge.connector.logs import system_log
 from m365bridge.connector.users.repository import by_user_name
 from m365bridge.shared.db import transaction
 
@@ -38,6 +40,7 @@ def token(
 ) -> JSONResponse:
     """Issue an access token (1800 s by default) and a refresh token, like ServiceNow's endpoint."""
     if grant_type not in ("password", "refresh_token"):
+        _log_unsupported_grant(request, grant_type)
         body = token_error_body("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         return JSONResponse(body, status_code=400)
     check_allowlist(request)
@@ -53,6 +56,16 @@ def token(
     else:
         tokens = _refresh_grant(request, client, refresh_token)
     return JSONResponse(tokens.as_response(), headers=NO_STORE)
+
+
+def _log_unsupported_grant(request: Request, grant_type: str) -> None:
+    """A system-log line like every other refusal; the grant type is cut short, no credential is logged."""
+    context = get_context(request)
+    address = client_address(request, context.settings.trusted_proxies)
+    line = {"path": request.url.path, "method": request.method, "address": address}
+    with transaction(context.sessions) as session:
+        why = f"unsupported grant_type {grant_type[:40]!r}"
+        system_log.write(session, "warning", f"Inbound request refused: {why}", context=line)
 
 
 def _client_credentials(request: Request, form_id: str | None, form_secret: str | None) -> tuple[str, str]:
