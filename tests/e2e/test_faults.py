@@ -113,6 +113,9 @@ def test_rotated_credentials_hold_events_until_the_cloud_has_them_then_lose_noth
 
     password = new_token(16)
     secret = write(loop.connector.sessions, lambda s: _rotate_on_the_connector(s, password))
+    # Tokens issued before a rotation stay valid until they expire (as in ServiceNow); let the cloud's 2 s
+    # access token lapse, so the next delivery must sign in again with the credentials it still holds.
+    time.sleep(2.5)
     for n in range(6):
         loop.engineer_reply(case_id, f"after {n}")
     eventually(lambda: _waiting_on_authentication(loop, case_id), 20, "delivery refused the old credentials")
