@@ -160,6 +160,7 @@ def contact_support(
             raise NotAnAdmin(admin_email) from None
         raise
     with transaction(context.sessions) as session:
+        intend_to_write(session)  # _store reads then writes while case events arrive (see reply)
         case = _store(session, answer, opened_by)
         session.flush()
         session.expunge(case)
@@ -213,6 +214,7 @@ def save_contact(context: ConnectorContext, case_sys_id: str, request: ContactRe
             )
         raise TicketNotSaved() from None
     with transaction(context.sessions) as session:
+        intend_to_write(session)
         _store(session, answer, None)
 
 
