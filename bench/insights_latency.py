@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/insights_latency.py            # full OfficeDocs KB, 1,000 issues, 300 requests
     .venv/bin/python bench/insights_latency.py --quick    # starter KB, 50 issues, 20 requests (smoke test)
-    .venv/bin/python bench/insights_latency.py --profile  # also profile the connector's side (pyinstrument)
+    .venv/bin/python bench/insights_latency.py --profile  # also profile both sides' work (pyinstrument)
+    .venv/bin/python bench/insights_latency.py --before-src /tmp/before/src  # before/after in one run
 
 Both sides are served by uvicorn over https on free loopback ports, each in a thread of this process; the
 requests are sequential, so the two servers and the client take turns rather than compete. The connector is
@@ -18,7 +19,10 @@ outbound app's token (the part of the insights call spent on the cloud side). La
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import ssl
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +35,7 @@ import httpx
 from harness import Result, ratio
 from sqlalchemy import select
 
+import m365bridge
 from m365bridge.cloud.app import create_app as create_cloud_app
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph.generator import generate
@@ -200,7 +205,11 @@ def cloud_search(stack: Stack, client: httpx.Client, texts: list[str]) -> Callab
     return lambda n: client.post(url, json={"text": texts[n % len(texts)], "top": 10}, headers=headers)
 
 
-def run(args: argparse.Namespace) -> None:
+Samples = dict[str, list[float]]  # "insights", "healthz", "search" -> milliseconds per call
+
+
+def measure(args: argparse.Namespace) -> Samples:
+    """Set both sides up in a temporary folder and time the three kinds of call in turn."""
     articles = None if args.quick else args.articles
     issues = 50 if args.quick else args.issues
     requests = 20 if args.quick else args.requests
@@ -226,11 +235,46 @@ def run(args: argparse.Namespace) -> None:
 
                 if args.profile:
                     profile_connector(stack, sys_ids)
-                measured = timed(requests, insights)
-                healthz = timed(requests, lambda _n: client.get("/healthz"))
-                search = timed(requests, cloud_search(stack, client, texts))
+                    profile_cloud(stack, client, texts)
+                return {
+                    "insights": timed(requests, insights),
+                    "healthz": timed(requests, lambda _n: client.get("/healthz")),
+                    "search": timed(requests, cloud_search(stack, client, texts)),
+                }
             finally:
                 client.close()
+
+
+def measure_before(args: argparse.Namespace) -> Samples:
+    """The same measurement with ``--before-src`` (an earlier ``src/``) in a child process."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "samples.json"
+        command = [sys.executable, __file__, "--samples-out", str(out), "--articles", str(args.articles)]
+        command += ["--issues", str(args.issues), "--requests", str(args.requests)]
+        command += ["--quick"] if args.quick else []
+        env = {**os.environ, "PYTHONPATH": str(args.before_src.resolve())}
+        subprocess.run(command, env=env, check=True, stdout=sys.stderr)
+        samples: Samples = json.loads(out.read_text())
+        return samples
+
+
+def run(args: argparse.Namespace) -> None:
+    if args.samples_out:  # the child of --before-src: measure, hand the samples back, judge nothing
+        print(f"source: {Path(m365bridge.__file__).parent}")
+        args.samples_out.write_text(json.dumps(measure(args)))
+        return
+    before = measure_before(args) if args.before_src else None
+    samples = measure(args)
+    measured, healthz, search = samples["insights"], samples["healthz"], samples["search"]
+    if before is not None:
+        print(
+            f"before ({args.before_src}): insights {figures(before['insights'])}; "
+            f"cloud search alone {figures(before['search'])}; healthz {figures(before['healthz'])}"
+        )
+        print(
+            f"after: insights {figures(measured)}; cloud search alone {figures(search)}; "
+            f"healthz {figures(healthz)}"
+        )
     print(f"cloud search alone {figures(search)}")
     p95 = percentile(measured, 0.95)
     Result(
@@ -267,6 +311,30 @@ def profile_connector(stack: Stack, sys_ids: list[str]) -> None:
     print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
 
 
+def profile_cloud(stack: Stack, client: httpx.Client, texts: list[str]) -> None:
+    """The cloud's share: the search endpoint's work (caller check, ranking, answer), in this thread."""
+    from pyinstrument import Profiler
+
+    from m365bridge.cloud.knowledge import service
+    from m365bridge.cloud.knowledge.access import authenticate
+    from m365bridge.cloud.knowledge.schemas import SolutionOut, SolutionsOut
+
+    authorization = cloud_search(stack, client, texts)(0).request.headers["Authorization"]
+
+    def ask(text: str) -> None:
+        with transaction(stack.cloud.sessions) as session:
+            who = authenticate(stack.cloud, session, authorization)
+            found = service.recommend(stack.cloud, session, text, top=10, tenant_id=who.tenant_id)
+            answer = SolutionsOut(value=[SolutionOut(**vars(item)) for item in found], public_only=False)
+            answer.model_dump_json()
+
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        for text in texts * 5:
+            ask(text)
+    print(profiler.output_text(unicode=False, color=False, show_all=False), file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -275,7 +343,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--issues", type=int, default=1000, help="Generated service health issues.")
     parser.add_argument("--requests", type=int, default=300, help="Measured requests per call kind.")
     parser.add_argument("--quick", action="store_true", help="Starter KB, 50 issues, 20 requests.")
-    parser.add_argument("--profile", action="store_true", help="Profile the connector's side to stderr.")
+    parser.add_argument("--profile", action="store_true", help="Profile both sides' work to stderr.")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        help="First measure the same configuration with this source tree (`git archive` of an earlier "
+        "src/) in a child process, and print its figures beside this tree's, for a before/after in one run.",
+    )
+    parser.add_argument("--samples-out", type=Path, help=argparse.SUPPRESS)
     run(parser.parse_args(argv))
 
 

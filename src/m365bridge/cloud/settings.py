@@ -77,6 +77,13 @@ class CloudSettings(ServiceSettings):
     identity_key_grace_hours: float = Field(
         24.0, description="Hours a rotated-out signing key stays published and accepted."
     )
+    solutions_auth_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long the solutions search reuses an accepted bearer token's caller (tenant, app) "
+        "without verifying it again; never past the token's expiry. This process's changes to signing keys "
+        "or integration settings apply at once; another process's within this time. 0 turns it off.",
+    )
     admin_api_token: SecretStr | None = Field(
         None, description="Bearer token for the /admin API; unset = the admin API answers 403."
     )

@@ -189,20 +189,23 @@ class Ranker:
         if allowed and len(ranked) < len(scores) and sum(allowed(self._ids[i]) for i, _ in ranked) < top:
             ranked = sorted(scores.items(), key=lambda item: -item[1])
         hits: list[Hit] = []
+        # Each term's weight in choosing a passage (query weight times rarity), computed once per search.
+        passage_weights = {term: weight * self.idf(term) for term, weight in terms.items()}
         for index, score in ranked:
             if allowed is not None and not allowed(self._ids[index]):
                 continue
-            hits.append(Hit(self._ids[index], round(score, 4), self.best_passage(index, terms)))
+            hits.append(Hit(self._ids[index], round(score, 4), self.best_passage(index, passage_weights)))
             if len(hits) >= top:
                 break
         return hits
 
-    def best_passage(self, index: int, terms: Mapping[str, float]) -> str:
-        """The passage of the document that covers the most (rarest, most heavily weighted) query terms."""
+    def best_passage(self, index: int, term_weights: Mapping[str, float]) -> str:
+        """The passage of the document that covers the most (rarest, most heavily weighted) query terms;
+        ``term_weights`` maps each query term to its weight times its idf."""
         passages = self._passages[index]
         best, best_score = "", 0.0
         for text, tokens in passages:
-            score = sum(weight * self.idf(term) for term, weight in terms.items() if term in tokens)
+            score = sum(weight for term, weight in term_weights.items() if term in tokens)
             if score > best_score:
                 best, best_score = text, score
         if not best and passages:

@@ -136,3 +136,22 @@ def test_token_for_another_audience_is_rejected(kb, cloud_client):
         "/support/v1/solutions/search", params={"q": "x"}, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 401
+
+
+def test_results_show_an_updated_article_as_it_is_now(kb, cloud_client, tmp_path):
+    folder = tmp_path / "printers"
+    folder.mkdir()
+    article = folder / "zebra.md"
+    article.write_text("---\ntitle: Zebra printer jams\n---\nClean the rollers.\n")
+    with transaction(kb.sessions) as session:
+        import_folder(session, folder, ImportOptions(prefix="printers/"))
+    query = {"q": "zebra printer"}
+    assert cloud_client.get("/support/v1/solutions/search", params=query).json()["value"][0]["title"] == (
+        "Zebra printer jams"
+    )
+    article.write_text("---\ntitle: Zebra printer jams after the firmware update\n---\nRoll it back.\n")
+    with transaction(kb.sessions) as session:
+        import_folder(session, folder, ImportOptions(prefix="printers/"))
+    [first, *_] = cloud_client.get("/support/v1/solutions/search", params=query).json()["value"]
+    assert first["title"] == "Zebra printer jams after the firmware update"
+    assert "Roll it back" in first["passage"]

@@ -6,6 +6,7 @@ A token must be issued for the support resource and come from the app the tenant
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -15,8 +16,13 @@ from m365bridge.cloud.identity.resources import SUPPORT_RESOURCE
 from m365bridge.cloud.identity.verification import TokenRejected, verify_access_token
 from m365bridge.cloud.integration.service import configured_app_id
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.watched_cache import WatchedCache
 
 SUPPORT_ROLE = "Support.ReadWrite.All"
+CALLER_CACHE = "knowledge.callers"
+# What an accepted token's verdict depends on besides the token itself: the published signing keys and the
+# tenant's configured app. A write to either in this process drops every remembered caller.
+WATCHED_TABLES = ("identity_signing_keys", "support_integrations")
 
 
 class NotAuthenticated(UserError):
@@ -43,10 +49,29 @@ def bearer_token(authorization: str | None) -> str | None:
 
 
 def authenticate(context: CloudContext, session: Session, authorization: str | None) -> Caller:
-    """The caller behind ``authorization``; no header means an anonymous, public-only caller."""
+    """The caller behind ``authorization``; no header means an anonymous, public-only caller.
+
+    Verifying a token (a key look-up, an RSA signature, the tenant's configured app) costs more than the
+    search it guards, and the connector sends the same token until it expires; so an accepted token's
+    caller is remembered by the token's digest, until it expires and at most ``solutions_auth_cache_seconds``.
+    Refusals are never remembered."""
     token = bearer_token(authorization)
     if token is None:
         return Caller()
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    return _callers(context).get_or_load(digest, lambda: _verified_caller(context, session, token))
+
+
+def _callers(context: CloudContext) -> WatchedCache[Caller]:
+    existing = context.extras.get(CALLER_CACHE)
+    if isinstance(existing, WatchedCache):
+        return existing
+    fresh = WatchedCache[Caller](WATCHED_TABLES, ttl=context.settings.solutions_auth_cache_seconds)
+    return context.extras.setdefault(CALLER_CACHE, fresh)
+
+
+def _verified_caller(context: CloudContext, session: Session, token: str) -> tuple[Caller, float | None]:
+    """The caller, and until when it may be reused (the token's expiry); raises when it is refused."""
     try:
         access = verify_access_token(context, token, audiences=[SUPPORT_RESOURCE])
     except TokenRejected as exc:
@@ -61,4 +86,6 @@ def authenticate(context: CloudContext, session: Session, authorization: str | N
             "set it in the support integration settings",
             status_code=403,
         )
-    return Caller(tenant_id=access.tenant_id, app_id=access.app_id)
+    expires = access.claims.get("exp")
+    deadline = float(expires) if isinstance(expires, int | float) else None
+    return Caller(tenant_id=access.tenant_id, app_id=access.app_id), deadline

@@ -7,18 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from m365bridge.cloud.knowledge.models import Article
-
-SUMMARY_COLUMNS = (
-    Article.id,
-    Article.title,
-    Article.description,
-    Article.source_url,
-    Article.attribution,
-    Article.updated_at,
-)
 
 
 class ArticleRepository:
@@ -40,11 +31,6 @@ class ArticleRepository:
     def get(self, article_id: str) -> Article | None:
         return self.session.get(Article, article_id)
 
-    def get_many(self, article_ids: Sequence[str]) -> dict[str, Article]:
-        """The articles without their bodies (a result list never shows them), by id."""
-        query = select(Article).options(load_only(*SUMMARY_COLUMNS)).where(Article.id.in_(article_ids))
-        return {article.id: article for article in self.session.scalars(query)}
-
     def version(self) -> tuple[int, dt.datetime | None]:
         """A cheap fingerprint of the whole KB: changes whenever an article is added, changed or removed."""
         count, newest = self.session.execute(
@@ -52,8 +38,9 @@ class ArticleRepository:
         ).one()
         return int(count), newest
 
-    def iter_for_index(self) -> Iterator[Sequence[Any]]:
-        """What the search index reads, without loading whole ORM objects."""
+    def iter_for_index(self) -> Iterator[Any]:
+        """What the search index reads (named rows: id, tenant_id, public, title, description, headings,
+        body_text, services, source_url, attribution, updated_at), without loading whole ORM objects."""
         query = select(
             Article.id,
             Article.tenant_id,
@@ -63,6 +50,8 @@ class ArticleRepository:
             Article.headings,
             Article.body_text,
             Article.services,
+            Article.source_url,
+            Article.attribution,
+            Article.updated_at,
         )
-        # Rows: id, tenant_id, public, title, description, headings, body_text, services.
         yield from self.session.execute(query)

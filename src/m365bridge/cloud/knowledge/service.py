@@ -25,10 +25,23 @@ MAX_QUERY_CHARS = 4000
 
 
 @dataclass(frozen=True)
+class Listing:
+    """What a result list shows of an article besides its score and passage; kept in the index so that a
+    search reads no article rows (the index is as fresh as these: both are rebuilt on any KB change)."""
+
+    title: str
+    description: str
+    source_url: str | None
+    attribution: str | None
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class KnowledgeIndex:
     version: tuple[int, Any]
     ranker: Ranker
     owners: dict[str, tuple[bool, str | None]]  # article id -> (public, tenant id)
+    listings: dict[str, Listing]
 
     def visible_to(self, tenant_id: str | None) -> Any:
         def allowed(article_id: str) -> bool:
@@ -58,28 +71,22 @@ def build_index(session: Session) -> KnowledgeIndex:
     repository = ArticleRepository(session)
     version = repository.version()
     owners: dict[str, tuple[bool, str | None]] = {}
+    listings: dict[str, Listing] = {}
     documents: list[tuple[str, dict[str, str]]] = []
-    for (
-        article_id,
-        tenant_id,
-        public,
-        title,
-        description,
-        headings,
-        body,
-        services,
-    ) in repository.iter_for_index():
-        owners[article_id] = (public, tenant_id)
-        keywords = " ".join([_id_words(article_id), *services])
+    for row in repository.iter_for_index():
+        owners[row.id] = (row.public, row.tenant_id)
+        listings[row.id] = Listing(
+            row.title, row.description, row.source_url, row.attribution, row.updated_at
+        )
         fields = {
-            "title": title,
-            "description": description,
-            "headings": headings,
-            "body": body,
-            "keywords": keywords,
+            "title": row.title,
+            "description": row.description,
+            "headings": row.headings,
+            "body": row.body_text,
+            "keywords": " ".join([_id_words(row.id), *row.services]),
         }
-        documents.append((article_id, fields))
-    return KnowledgeIndex(version=version, ranker=Ranker(documents), owners=owners)
+        documents.append((row.id, fields))
+    return KnowledgeIndex(version=version, ranker=Ranker(documents), owners=owners, listings=listings)
 
 
 def current_index(context: CloudContext, session: Session) -> KnowledgeIndex:
@@ -111,22 +118,19 @@ def recommend(
         raise UserError("top must be between 1 and 50")
     index = current_index(context, session)
     hits = index.ranker.search(text[:MAX_QUERY_CHARS], top=top, allowed=index.visible_to(tenant_id))
-    articles = ArticleRepository(session).get_many([hit.id for hit in hits])
     solutions = []
     for hit in hits:
-        article = articles.get(hit.id)
-        if article is None:  # removed since the index was built; the next search rebuilds it
-            continue
+        listing = index.listings[hit.id]
         solutions.append(
             Solution(
-                id=article.id,
-                title=article.title,
-                summary=article.description or hit.passage[:300],
-                link=article_link(context, article.id, article.source_url),
+                id=hit.id,
+                title=listing.title,
+                summary=listing.description or hit.passage[:300],
+                link=article_link(context, hit.id, listing.source_url),
                 score=hit.score,
                 passage=hit.passage,
-                attribution=article.attribution,
-                updated_at=article.updated_at,
+                attribution=listing.attribution,
+                updated_at=listing.updated_at,
             )
         )
     return solutions

@@ -100,17 +100,23 @@ def match_issues(
     if not query:
         return []
     index = cache.get(session) if cache is not None else build_index(session)
-    if not len(index.ranker):
+    if not len(index.ranker) or limit < 1:
         return []
     since = (now or utcnow()) - RESOLVED_WINDOW
 
-    def current(issue_id: str) -> bool:
-        issue = index.issues[issue_id]
-        return not issue.is_resolved or (issue.resolved_at is not None and issue.resolved_at >= since)
+    def open_issue(issue_id: str) -> bool:
+        return not index.issues[issue_id].is_resolved
 
-    hits = index.ranker.search(query, top=len(index.ranker), allowed=current)
-    ranked = sorted(hits, key=lambda hit: (index.issues[hit.id].is_resolved, -hit.score))
-    return [replace(index.issues[hit.id], score=hit.score) for hit in ranked[:limit]]
+    def recently_resolved(issue_id: str) -> bool:
+        issue = index.issues[issue_id]
+        return issue.is_resolved and issue.resolved_at is not None and issue.resolved_at >= since
+
+    # Any open issue outranks every resolved one, so take the best open ones and only then fill up with
+    # resolved ones: two short searches instead of ranking (and cutting passages for) every match.
+    hits = index.ranker.search(query, top=limit, allowed=open_issue)
+    if len(hits) < limit:
+        hits += index.ranker.search(query, top=limit - len(hits), allowed=recently_resolved)
+    return [replace(index.issues[hit.id], score=hit.score) for hit in hits]
 
 
 def _fields(issue: ServiceHealthIssue) -> dict[str, str]:

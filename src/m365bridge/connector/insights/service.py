@@ -19,7 +19,7 @@ from m365bridge.connector.health.matching import IssueIndexCache, IssueMatch, ma
 from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.insights import repository, solutions
 from m365bridge.connector.insights.models import InsightResult
-from m365bridge.connector.setup.gate import SetupView, current_setup, require_setup
+from m365bridge.connector.setup.gate import Feature, SetupView, current_setup, require_setup
 from m365bridge.connector.setup.modes import Mode
 from m365bridge.shared.errors import UserError
 
@@ -39,9 +39,8 @@ def allowed_setup(session: Session) -> SetupView:
     """Service health and solutions need a confirmed setup; "Continue without any setup" offers only
     the public solutions. Raises message #2 or #3 (logged) otherwise."""
     view = current_setup(session)
-    if view is not None and view.mode is Mode.NONE:
-        return require_setup(session, feature="solutions")
-    return require_setup(session, feature="insights")
+    feature: Feature = "solutions" if view is not None and view.mode is Mode.NONE else "insights"
+    return require_setup(session, feature=feature, view=view)
 
 
 def run_insights(

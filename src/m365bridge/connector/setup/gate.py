@@ -90,12 +90,13 @@ def current_setup(session: Session) -> SetupView | None:
     )
 
 
-def require_setup(session: Session, *, feature: Feature) -> SetupView:
+def require_setup(session: Session, *, feature: Feature, view: SetupView | None = None) -> SetupView:
     """The setup, when ``feature`` may run; else ``SetupIncomplete`` or ``SetupNotConfirmed`` (logged).
 
-    Call it before the request writes anything: the log line is written on a connection of its own.
+    ``view``: the setup this request already read (saves reading it again). Call it before the request
+    writes anything: the log line is written on a connection of its own.
     """
-    view = current_setup(session)
+    view = view or current_setup(session)
     if view is None or view.mode is None or not view.finished:
         _log(session, SETUP_INCOMPLETE, feature, "the setup steps are not finished")
         raise SetupIncomplete()
