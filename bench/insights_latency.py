@@ -245,17 +245,29 @@ def measure(args: argparse.Namespace) -> Samples:
                 client.close()
 
 
-def measure_before(args: argparse.Namespace) -> Samples:
-    """The same measurement with ``--before-src`` (an earlier ``src/``) in a child process."""
+def measure_child(args: argparse.Namespace, src: Path | None) -> Samples:
+    """The same measurement in a child process, importing ``src`` (an earlier ``src/``) when given."""
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "samples.json"
         command = [sys.executable, __file__, "--samples-out", str(out), "--articles", str(args.articles)]
         command += ["--issues", str(args.issues), "--requests", str(args.requests)]
         command += ["--quick"] if args.quick else []
-        env = {**os.environ, "PYTHONPATH": str(args.before_src.resolve())}
+        env = {**os.environ, "PYTHONPATH": str(src.resolve())} if src else None
         subprocess.run(command, env=env, check=True, stdout=sys.stderr)
         samples: Samples = json.loads(out.read_text())
         return samples
+
+
+def before_and_after(args: argparse.Namespace) -> tuple[Samples, Samples]:
+    """``--rounds`` alternating child runs of the earlier tree and this one, samples pooled per tree, so
+    that a change in the machine's load falls on both alike."""
+    before: Samples = {"insights": [], "healthz": [], "search": []}
+    after: Samples = {"insights": [], "healthz": [], "search": []}
+    for _ in range(args.rounds):
+        for pooled, src in ((before, args.before_src), (after, None)):
+            for kind, samples in measure_child(args, src).items():
+                pooled[kind] += samples
+    return before, after
 
 
 def run(args: argparse.Namespace) -> None:
@@ -263,8 +275,7 @@ def run(args: argparse.Namespace) -> None:
         print(f"source: {Path(m365bridge.__file__).parent}")
         args.samples_out.write_text(json.dumps(measure(args)))
         return
-    before = measure_before(args) if args.before_src else None
-    samples = measure(args)
+    before, samples = before_and_after(args) if args.before_src else (None, measure(args))
     measured, healthz, search = samples["insights"], samples["healthz"], samples["search"]
     if before is not None:
         print(
@@ -272,7 +283,7 @@ def run(args: argparse.Namespace) -> None:
             f"cloud search alone {figures(before['search'])}; healthz {figures(before['healthz'])}"
         )
         print(
-            f"after: insights {figures(measured)}; cloud search alone {figures(search)}; "
+            f"after (this tree): insights {figures(measured)}; cloud search alone {figures(search)}; "
             f"healthz {figures(healthz)}"
         )
     print(f"cloud search alone {figures(search)}")
@@ -347,8 +358,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--before-src",
         type=Path,
-        help="First measure the same configuration with this source tree (`git archive` of an earlier "
-        "src/) in a child process, and print its figures beside this tree's, for a before/after in one run.",
+        help="Measure this source tree (`git archive` of an earlier src/) and this tree in alternating child "
+        "processes, and print both trees' figures, for a before/after in one run.",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="With --before-src: child runs of each tree, alternating."
     )
     parser.add_argument("--samples-out", type=Path, help=argparse.SUPPRESS)
     run(parser.parse_args(argv))
