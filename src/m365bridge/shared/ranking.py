@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 import snowballstemmer
 
@@ -179,13 +180,15 @@ class Ranker:
         """The ``top`` best documents for ``query`` (only those ``allowed`` accepts), best first."""
         parameters = self.parameters
         terms = query_terms(query, synonyms=parameters.synonyms, synonym_weight=parameters.synonym_weight)
-        scores: dict[int, float] = defaultdict(float)
+        # The hot loop of every search (a common term has postings in most documents): local names only.
+        scores: dict[int, float] = {}
+        score_of = scores.get
         for term, weight in terms.items():
             for index, contribution in self._postings.get(term, {}).items():
-                scores[index] += weight * contribution
+                scores[index] = score_of(index, 0.0) + weight * contribution
         # Filtering may drop candidates, so take a generous head of the ranking rather than exactly top.
         head = max(top * 4, 40) if allowed else top
-        ranked = heapq.nlargest(head, scores.items(), key=lambda item: item[1])
+        ranked = heapq.nlargest(head, scores.items(), key=itemgetter(1))
         if allowed and len(ranked) < len(scores) and sum(allowed(self._ids[i]) for i, _ in ranked) < top:
             ranked = sorted(scores.items(), key=lambda item: -item[1])
         hits: list[Hit] = []
