@@ -113,7 +113,8 @@ def _run(
             report.checks.append(Check(name, False, str(exc)))
             return False
 
-    # The token checks fetch fresh tokens; the calls after them use those instead of asking again.
+    # The token checks fetch fresh tokens (of the stored provider); the calls after them, here and after
+    # setup, use those instead of asking again.
     tokens: dict[str, str] = {}
     graph_ok = attempt(
         "Outbound token (Microsoft Graph)",
@@ -146,7 +147,7 @@ def _run(
 def _token(
     context: ConnectorContext, credentials: OutboundCredentials, resource: str, tokens: dict[str, str]
 ) -> str:
-    tokens[resource] = checks.outbound_token(context, credentials, resource)
+    tokens[resource] = checks.outbound_token(context, credentials, resource, remember=True)
     return f"OAuth entity '{credentials.entity_name}' got a token for {resource}."
 
 
