@@ -53,7 +53,7 @@ def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorConte
 
     The connector's people are made in a second thread while the cloud side is filled: they need nothing
     from it, the sides have databases of their own, and hashing their passwords (argon2, outside the GIL)
-    would otherwise wait for the cloud's own hashing of client secrets and passwords.
+    overlaps the cloud side's single-threaded work (KB import, generated issues, SQL).
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-people") as pool:
         people = pool.submit(provision_connector_people, connector, parse_mode(record.mode))
