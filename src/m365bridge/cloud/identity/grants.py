@@ -12,7 +12,7 @@ from m365bridge.cloud.identity.models import AppRegistration
 from m365bridge.cloud.identity.service import find_resource
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.orm import utcnow
-from m365bridge.shared.passwords import verify_password
+from m365bridge.shared.passwords import verify_generated_secret
 from m365bridge.shared.secretbox import SecretBox
 
 CLIENT_CREDENTIALS = "client_credentials"
@@ -73,7 +73,7 @@ def _authenticate(session: Session, client: AppRegistration, secret: str | None)
     matched = [
         stored
         for stored in repository.secrets_with_hint(session, client.id, secret[:3])
-        if verify_password(stored.secret_hash, secret)
+        if verify_generated_secret(stored.secret_hash, secret)
     ]
     if not matched:
         raise errors.invalid_secret(client.client_id)

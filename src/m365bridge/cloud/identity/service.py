@@ -16,7 +16,7 @@ from m365bridge.cloud.identity.models import AppRegistration, AppRoleGrant, Clie
 from m365bridge.cloud.identity.resources import FIRST_PARTY, Resource, first_party
 from m365bridge.shared.errors import Conflict, NotFound, UserError
 from m365bridge.shared.orm import utcnow
-from m365bridge.shared.passwords import hash_password
+from m365bridge.shared.passwords import hash_generated_secret
 from m365bridge.shared.secretbox import SecretBox
 
 DOMAIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}\.onmicrosoft\.com$")
@@ -147,7 +147,7 @@ def _store_secret(
         app_id=app.id,
         display_name=display_name,
         hint=value[:3],
-        secret_hash=hash_password(value),
+        secret_hash=hash_generated_secret(value),
         expires_at=expires_at,
     )
     session.add(stored)

@@ -20,7 +20,7 @@ from m365bridge.connector.users.models import User, new_sys_id
 from m365bridge.connector.users.service import can_sign_in
 from m365bridge.shared.errors import NotFound, UserError
 from m365bridge.shared.orm import utcnow
-from m365bridge.shared.passwords import hash_password, verify_password
+from m365bridge.shared.passwords import hash_generated_secret, verify_generated_secret
 from m365bridge.shared.tokens import new_token, token_digest
 
 SCOPE = "useraccount"
@@ -61,7 +61,7 @@ def create_client(
     client = OAuthClient(
         name=name.strip(),
         client_id=new_sys_id(),
-        client_secret_hash=hash_password(secret),
+        client_secret_hash=hash_generated_secret(secret),
         access_token_lifespan=access_token_lifespan,
         refresh_token_lifespan=refresh_token_lifespan,
     )
@@ -104,7 +104,7 @@ def new_client_secret(session: Session, client: OAuthClient) -> str:
     """Rotate the client secret; returns the new one, shown only this once. Tokens already issued stay
     valid until they expire (as in ServiceNow); refresh grants need the new secret from now on."""
     secret = new_token(24)
-    client.client_secret_hash = hash_password(secret)
+    client.client_secret_hash = hash_generated_secret(secret)
     session.flush()
     return secret
 
@@ -130,7 +130,11 @@ def delete_client(session: Session, id_or_client_id: str) -> None:
 
 def authenticate_client(session: Session, client_id: str, client_secret: str) -> OAuthClient:
     client = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
-    if client is None or not client.active or not verify_password(client.client_secret_hash, client_secret):
+    if (
+        client is None
+        or not client.active
+        or not verify_generated_secret(client.client_secret_hash, client_secret)
+    ):
         raise GrantRefused("unknown, inactive or wrong OAuth client credentials")
     return client
 
