@@ -141,13 +141,19 @@ def main() -> None:
     own = syncing - waits.seconds
     print(f"waited for the budget or Retry-After: {waits.seconds:.1f} s; connector's own time: {own:.1f} s")
     print(f"throttle minimum for {requests} requests: {minimum:.1f} s")
+    # Below Graph's first window (240 a minute) a perfect client needs no time at all, so the own-time
+    # comparison only means something on a run that reaches the throttle (the full replay does).
+    throttled = minimum > 0
+    if not throttled:
+        print(f"{requests} requests stay within Graph's budget: own time not compared (run without --quick)")
     Result(
         what="Service health sync (Message Center replay)",
         figure=f"{syncing:.1f} s, {requests} requests, {refused} refused",
         baseline=f"{minimum:.1f} s throttle minimum",
         ratio=ratio(syncing, minimum),
-        target="0 refused; connector's own time <= throttle minimum",
-        passed=refused == 0 and not errors and stored == state.live and own <= minimum,
+        target="0 refused; connector's own time <= throttle minimum"
+        + ("" if throttled else " (not reached: own time not compared)"),
+        passed=refused == 0 and not errors and stored == state.live and (own <= minimum or not throttled),
     ).emit()
 
 
