@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.cases.models import CaseMessage, SupportCase
-from m365bridge.connector.incidents.models import Incident
+from m365bridge.connector.cases.models import CaseEvent, CaseMessage, SupportCase
+from m365bridge.connector.incidents.models import Incident, new_sys_id
 
 
 def by_case_id(session: Session, case_id: str) -> SupportCase | None:
@@ -57,3 +58,26 @@ def advance(session: Session, case_sys_id: str, sequence: int, **values: object)
         .execution_options(synchronize_session=False)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# Inbound events write these rows with single INSERTs (no ORM objects, no flush): the events hot path.
+
+
+def insert_case(session: Session, *, created_at: dt.datetime, **values: object) -> str:
+    """A new case row started by its case.created event; its sys_id."""
+    sys_id = new_sys_id()
+    session.execute(
+        insert(SupportCase).values(
+            sys_id=sys_id, created_at=created_at, updated_at=created_at, last_sequence=0, **values
+        )
+    )
+    return sys_id
+
+
+def record_event(session: Session, event_id: str, case_id: str, sequence: int, kind: str) -> None:
+    """Add the event to the ledger; raises IntegrityError when the id was used before."""
+    session.execute(insert(CaseEvent).values(id=event_id, case_id=case_id, sequence=sequence, type=kind))
+
+
+def insert_message(session: Session, case_sys_id: str, **values: object) -> None:
+    session.execute(insert(CaseMessage).values(sys_id=new_sys_id(), case_sys_id=case_sys_id, **values))

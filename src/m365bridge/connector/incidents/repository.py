@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.incidents import encoded_query
 from m365bridge.connector.incidents.encoded_query import EncodedQuery, FieldMap
-from m365bridge.connector.incidents.models import Incident, JournalEntry, NumberCounter
+from m365bridge.connector.incidents.models import Incident, JournalEntry, NumberCounter, new_sys_id
 from m365bridge.connector.incidents.table import INCIDENT_FIELDS, JOURNAL_FIELDS
 from m365bridge.connector.users.models import User
 
@@ -111,6 +111,11 @@ def journals_for(
         .order_by(JournalEntry.sys_created_on.desc(), JournalEntry.sys_id)
     )
     return session.scalars(statement).all()
+
+
+def insert_journal_entry(session: Session, **values: Any) -> None:
+    """One journal row by a single INSERT, without an ORM object or a flush (hot paths)."""
+    session.execute(insert(JournalEntry).values(sys_id=new_sys_id(), **values))
 
 
 def get_journal_entry(session: Session, sys_id: str) -> JournalEntry | None:

@@ -154,6 +154,22 @@ def add_journal(
     return entry
 
 
+def write_journal(session: Session, incident_sys_id: str, element: str, value: str, author: str) -> None:
+    """``add_journal`` at once (one INSERT, no ORM object), for callers that write many entries in one
+    transaction (inbound case events)."""
+    if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
+        raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
+    repository.insert_journal_entry(
+        session,
+        name="incident",
+        element_id=incident_sys_id,
+        element=str(element),
+        value=value,
+        sys_created_by=author,
+        sys_created_on=utcnow(),
+    )
+
+
 def list_journal(
     session: Session,
     incident: Incident | str,
