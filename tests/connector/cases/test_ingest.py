@@ -23,7 +23,7 @@ from m365bridge.shared.errors import Conflict, UserError
 
 @pytest.fixture
 def writer(connector_context: ConnectorContext) -> EventWriter:
-    return EventWriter(connector_context.sessions, connector_context.engine, max_batch=50)
+    return EventWriter(connector_context.engine, max_batch=50)
 
 
 @pytest.fixture

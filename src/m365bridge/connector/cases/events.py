@@ -1,8 +1,8 @@
 """Applying case events from the support service: exactly once, in per-case order, all or nothing.
 
 The hot path of the inbound Endpoint: one read of the case, one guarded update of it, one insert into the
-event ledger, and the work note (plus the thread entry for messages), all in the caller's transaction and
-all single statements (no ORM objects, no flush), since ``ingest`` applies many events per transaction.
+event ledger, and the work note (plus the thread entry for messages), all in the caller's transaction on a
+Core connection (no session, ORM objects or flush), since ``ingest`` applies many events per transaction.
 A sequence at or below the case's last one is a redelivery (acknowledged, no effect); one beyond the next
 is a gap (409, so the sender retries after delivering the missing one).
 """
@@ -13,12 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases import repository
-from m365bridge.connector.cases.models import RESOLVED, SupportCase
+from m365bridge.connector.cases.models import RESOLVED
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.incidents.table import Journal
 from m365bridge.shared.errors import Conflict, NotFound, UserError
@@ -50,9 +49,9 @@ class _CaseHead:
     last_sequence: int
 
 
-def apply_event(session: Session, event: Event, *, author: str) -> bool:
+def apply_event(connection: Connection, event: Event, *, author: str) -> bool:
     """Apply ``event``; True when applied, False for a redelivery. Raises NotFound, Conflict, UserError."""
-    head = _head(session, event)
+    head = _head(connection, event)
     if event.sequence <= head.last_sequence:
         return False
     if event.sequence > head.last_sequence + 1:
@@ -61,31 +60,31 @@ def apply_event(session: Session, event: Event, *, author: str) -> bool:
             f"{head.last_sequence + 1}; send the missing events first."
         )
     values, note, message = _effect(head, event)
-    if not repository.advance(session, head.sys_id, event.sequence, updated_at=event.occurred_at, **values):
+    changes = {"updated_at": event.occurred_at, **values}
+    if not repository.advance(connection, head.sys_id, event.sequence, **changes):
         raise Conflict(f"Event {event.sequence} of case {event.case_number} is being applied; retry.")
     try:
-        repository.record_event(session, event.id, event.case_id, event.sequence, event.type)
+        repository.record_event(connection, event.id, event.case_id, event.sequence, event.type)
     except IntegrityError:
         raise Conflict(f"Event id {event.id} was already used for another event.") from None
     if message is not None:
-        repository.insert_message(session, head.sys_id, **message)
+        repository.insert_message(connection, head.sys_id, **message)
     if note:
-        incidents.write_journal(session, head.incident_sys_id, Journal.WORK_NOTES, note, author)
+        incidents.write_journal(connection, head.incident_sys_id, Journal.WORK_NOTES, note, author)
     return True
 
 
-def _head(session: Session, event: Event) -> _CaseHead:
-    columns = (SupportCase.sys_id, SupportCase.number, SupportCase.incident_sys_id, SupportCase.last_sequence)
-    row = session.execute(select(*columns).where(SupportCase.case_id == event.case_id)).first()
+def _head(connection: Connection, event: Event) -> _CaseHead:
+    row = repository.case_head(connection, event.case_id)
     if row is not None:
         return _CaseHead(*row)
     if event.type != CASE_CREATED:
         raise NotFound(f"No Microsoft support case {event.case_id} ({event.case_number}) on this connector.")
     # case.created can overtake the answer to the request that opened the case: start the row from it.
-    if not repository.incident_exists(session, event.incident_sys_id):
+    if not repository.incident_exists(connection, event.incident_sys_id):
         raise NotFound(f"No incident has sys_id {event.incident_sys_id!r}.")
     sys_id = repository.insert_case(
-        session,
+        connection,
         case_id=event.case_id,
         number=event.case_number,
         incident_sys_id=event.incident_sys_id,

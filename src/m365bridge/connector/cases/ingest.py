@@ -20,12 +20,11 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection, Engine
 
 from m365bridge.connector.cases.events import Event, apply_event
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.shared.db import intend_to_write, transaction, write_lock
+from m365bridge.shared.db import WRITE_INTENT, write_lock
 from m365bridge.shared.errors import UserError
 
 IDLE_SECONDS = 1.0
@@ -42,8 +41,7 @@ class _Queued:
 class EventWriter:
     """Applies submitted events in batches on its own thread; ``submit`` returns the event's outcome."""
 
-    def __init__(self, sessions: sessionmaker[Session], engine: Engine, *, max_batch: int) -> None:
-        self.sessions = sessions
+    def __init__(self, engine: Engine, *, max_batch: int) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
@@ -85,10 +83,11 @@ class EventWriter:
             return
         outcomes: list[bool | UserError] = []
         try:
-            with write_lock(self.engine), transaction(self.sessions) as session:
-                intend_to_write(session)
-                for queued in batch:
-                    outcomes.append(_apply_one(session, queued))
+            with write_lock(self.engine), self.engine.connect() as connection:
+                connection.execution_options(**WRITE_INTENT)
+                with connection.begin():
+                    for queued in batch:
+                        outcomes.append(_apply_one(connection, queued))
         except Exception as error:  # handed to every waiting request, which answers 500
             for queued in batch:
                 queued.outcome.set_exception(error)
@@ -100,11 +99,11 @@ class EventWriter:
                 queued.outcome.set_result(outcome)
 
 
-def _apply_one(session: Session, queued: _Queued) -> bool | UserError:
+def _apply_one(connection: Connection, queued: _Queued) -> bool | UserError:
     """The event's outcome; a refusal rolls back its own savepoint and leaves the batch's other events."""
     try:
-        with session.begin_nested():
-            return apply_event(session, queued.event, author=queued.author)
+        with connection.begin_nested():
+            return apply_event(connection, queued.event, author=queued.author)
     except UserError as refusal:
         return refusal
 
@@ -113,8 +112,6 @@ def event_writer(context: ConnectorContext) -> EventWriter:
     """This context's writer (one per process and database)."""
     writer: EventWriter | None = context.extras.get(EXTRAS_KEY)
     if writer is None:
-        fresh = EventWriter(
-            context.sessions, context.engine, max_batch=context.settings.inbound_event_batch_max
-        )
+        fresh = EventWriter(context.engine, max_batch=context.settings.inbound_event_batch_max)
         writer = context.extras.setdefault(EXTRAS_KEY, fresh)
     return writer

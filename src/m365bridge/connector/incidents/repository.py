@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,9 +116,9 @@ def journals_for(
 _INSERT_JOURNAL = insert(cast(Table, JournalEntry.__table__))
 
 
-def insert_journal_entry(session: Session, **values: Any) -> None:
-    """One journal row by a single prebuilt Core INSERT, without an ORM object or a flush (hot paths)."""
-    session.execute(_INSERT_JOURNAL, {"sys_id": new_sys_id(), **values})
+def insert_journal_entry(connection: Connection, **values: Any) -> None:
+    """One journal row by a single prebuilt Core INSERT, without a session or ORM object (hot paths)."""
+    connection.execute(_INSERT_JOURNAL, {"sys_id": new_sys_id(), **values})
 
 
 def get_journal_entry(session: Session, sys_id: str) -> JournalEntry | None:

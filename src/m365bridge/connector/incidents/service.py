@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.incidents import repository
@@ -154,13 +155,15 @@ def add_journal(
     return entry
 
 
-def write_journal(session: Session, incident_sys_id: str, element: str, value: str, author: str) -> None:
-    """``add_journal`` at once (one INSERT, no ORM object), for callers that write many entries in one
-    transaction (inbound case events)."""
+def write_journal(
+    connection: Connection, incident_sys_id: str, element: str, value: str, author: str
+) -> None:
+    """``add_journal`` on a Core connection (one INSERT, no session or ORM object), for callers that write
+    many entries in one transaction (inbound case events)."""
     if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
         raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
     repository.insert_journal_entry(
-        session,
+        connection,
         name="incident",
         element_id=incident_sys_id,
         element=str(element),
