@@ -46,10 +46,6 @@ def message_by_client_id(session: Session, case_sys_id: str, client_message_id: 
     return session.scalars(query).first()
 
 
-def incident_exists(connection: Connection, sys_id: str) -> bool:
-    return connection.scalar(select(Incident.sys_id).where(Incident.sys_id == sys_id)) is not None
-
-
 # Inbound events run on a Core connection with prebuilt statements and bound parameters (compiled once;
 # no session, ORM objects or flush): on that hot path the ORM's bookkeeping cost more than SQLite itself.
 _CASES = cast(Table, SupportCase.__table__)
@@ -60,8 +56,13 @@ _ADVANCE = update(_CASES).where(
     _CASES.c.sys_id == bindparam("where_sys_id"), _CASES.c.last_sequence == bindparam("where_sequence")
 )
 _INSERT_CASE = insert(_CASES)
+_INCIDENT_EXISTS = select(Incident.sys_id).where(Incident.sys_id == bindparam("incident_sys_id"))
 _INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
 _INSERT_MESSAGE = insert(cast(Table, CaseMessage.__table__))
+
+
+def incident_exists(connection: Connection, sys_id: str) -> bool:
+    return connection.scalar(_INCIDENT_EXISTS, {"incident_sys_id": sys_id}) is not None
 
 
 def case_head(connection: Connection, case_id: str) -> tuple[str, str, str, int] | None:
