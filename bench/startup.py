@@ -1,17 +1,21 @@
 """Start-up: ``m365bridge demo`` on free ports and a fresh data folder, until every part answers.
 
-    python bench/startup.py [--runs 3] [--quick]
+    python bench/startup.py [--runs 3] [--quick] [--before-src PATH]
 
 Figure: seconds from spawning ``m365bridge demo`` until it printed its ``ready`` line and both sides'
 ``/readyz`` answer 200 (median of ``--runs``). Baseline, in the same run: a bare FastAPI app served by the
 same uvicorn config (``bench/serve.py bare``) until its ``/readyz`` answers; also shown, the time of
-``python -c "import m365bridge"``. Target: at most 5 s.
+``python -c "import m365bridge"`` and of a restart on the folder the fresh start left. Target: at most 5 s.
+
+``--before-src`` (an earlier tree's ``src``, e.g. from ``git archive``) also starts that code, on PYTHONPATH,
+in turn with the current one, so one run shows before and after under the same load.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -25,7 +29,12 @@ TARGET_SECONDS = 5.0
 DEMO = str(Path(sys.executable).with_name("m365bridge"))
 
 
-def demo_start(data_dir: Path) -> float:
+def source_env(src: Path | None) -> dict[str, str] | None:
+    """The environment that makes ``m365bridge`` come from ``src`` (``None``: the installed tree)."""
+    return None if src is None else {**os.environ, "PYTHONPATH": str(src.resolve())}
+
+
+def demo_start(data_dir: Path, env: dict[str, str] | None = None) -> float:
     cloud_port, connector_port = free_port(), free_port()
     started = time.perf_counter()
     ports = ["--cloud-port", str(cloud_port), "--connector-port", str(connector_port)]
@@ -34,6 +43,7 @@ def demo_start(data_dir: Path) -> float:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -66,22 +76,58 @@ def import_time() -> float:
     return time.perf_counter() - started
 
 
+def compile_sources(env: dict[str, str] | None) -> None:
+    """Import what the demo imports once, so no measured start pays for writing ``.pyc`` files."""
+    code = "import m365bridge.cli, m365bridge.demo.runner, m365bridge.demo.provision"
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def starts(env: dict[str, str] | None) -> tuple[float, float]:
+    """A start on a fresh data folder, then a restart on the folder it left."""
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder) / "demo-data"
+        return demo_start(data_dir, env), demo_start(data_dir, env)
+
+
+def _report(what: str, times: list[float]) -> None:
+    print(f"{what}: {statistics.median(times):.2f} s  (runs: {', '.join(f'{s:.2f}' for s in times)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3, help="Starts of each kind; the median counts.")
     parser.add_argument("--quick", action="store_true", help="One start of each (for the smoke test).")
+    parser.add_argument(
+        "--before-src",
+        type=Path,
+        help="An earlier tree's src folder; its demo starts in turn with the current one (before/after).",
+    )
     args = parser.parse_args()
     runs = 1 if args.quick else args.runs
-    demo, bare, imports = [], [], []
+    kinds = {"after": source_env(None)}
+    if args.before_src:
+        kinds = {"before": source_env(args.before_src), **kinds}
+    for env in kinds.values():
+        compile_sources(env)
+    fresh: dict[str, list[float]] = {kind: [] for kind in kinds}
+    restart: dict[str, list[float]] = {kind: [] for kind in kinds}
+    bare, imports = [], []
     for _ in range(runs):
         imports.append(import_time())
         bare.append(bare_start())
-        with tempfile.TemporaryDirectory() as folder:
-            demo.append(demo_start(Path(folder) / "demo-data"))
+        for kind, env in kinds.items():
+            first, again = starts(env)
+            fresh[kind].append(first)
+            restart[kind].append(again)
+    demo = fresh["after"]
     demo_s, bare_s = statistics.median(demo), statistics.median(bare)
     print(f"import m365bridge: {statistics.median(imports):.2f} s")
-    print(f"bare uvicorn app start: {bare_s:.2f} s  (runs: {', '.join(f'{s:.2f}' for s in bare)})")
-    print(f"m365bridge demo until ready: {demo_s:.2f} s  (runs: {', '.join(f'{s:.2f}' for s in demo)})")
+    _report("bare uvicorn app start", bare)
+    if args.before_src:
+        _report(f"before ({args.before_src}): demo until ready", fresh["before"])
+        _report("before: restart on the folder it left", restart["before"])
+    _report("restart on the folder it left", restart["after"])
+    _report("m365bridge demo until ready", demo)
     Result(
         what="Start-up (m365bridge demo until ready)",
         figure=f"{demo_s:.2f} s",

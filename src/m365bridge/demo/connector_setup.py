@@ -26,7 +26,7 @@ from m365bridge.connector.setup.service import endpoint
 from m365bridge.connector.users import repository as users
 from m365bridge.connector.users import service as user_service
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR, INCIDENT_MANAGER, INSIGHTS_USER, ITIL
-from m365bridge.shared.db import transaction
+from m365bridge.shared.db import intend_to_write, transaction
 from m365bridge.shared.errors import NotFound
 from m365bridge.shared.tokens import new_token
 
@@ -48,9 +48,10 @@ PEOPLE = {
 def provision_connector_setup(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:
     """Make every registration the record's mode needs, run setup and Test connection; fail loudly."""
     mode = parse_mode(record.mode)
+    if not PEOPLE.keys() <= record.users.keys():  # ``provision`` makes them beforehand, beside the cloud
+        record.users.update(provision_connector_people(connector, mode))
     with transaction(connector.sessions) as session:
-        for name, roles in PEOPLE.items():
-            record.users[name] = _person(session, name, roles)
+        intend_to_write(session)  # reads, then writes, while a restart's health runner may be writing
         _outbound_entity(session, connector, record)
         inbound = connector_registrations(session, mode, record)
     cloud_settings(cloud, connector, mode, record, inbound)
@@ -64,6 +65,25 @@ def provision_connector_setup(record: DemoRecord, cloud: CloudContext, connector
         failures = [s.message for s in outcome.steps if not s.ok]
         failures += [c.message for c in (outcome.report.checks if outcome.report else []) if not c.ok]
         raise RuntimeError(f"demo setup ({mode.value}) did not complete: {'; '.join(failures)}")
+
+
+def provision_connector_people(connector: ConnectorContext, mode: Mode) -> dict[str, dict[str, Any]]:
+    """The connector's demo users, and Basic mode's integration user, each with a fresh password.
+
+    They need nothing from the cloud side, so ``provision`` makes them in a thread of its own while the
+    cloud side is provisioned: most of the time is argon2 hashing, which runs outside the GIL. Each user is
+    its own write transaction, holding SQLite's write lock from the start (on a restart the connector's
+    service health runner writes meanwhile) but only for one hash.
+    """
+    wanted = {name: (name, roles, False) for name, roles in PEOPLE.items()}
+    if mode is Mode.BASIC:
+        wanted["integration"] = (INTEGRATION_USER, (INCIDENT_MANAGER,), True)
+    people = {}
+    for key, (user_name, roles, web_service_only) in wanted.items():
+        with transaction(connector.sessions) as session:
+            intend_to_write(session)
+            people[key] = _person(session, user_name, roles, web_service_only=web_service_only)
+    return people
 
 
 def _person(
@@ -110,7 +130,9 @@ def connector_registrations(session: Session, mode: Mode, record: DemoRecord) ->
                 oauth_server.delete_client(session, client.id)
         client, secret = oauth_server.create_client(session, OAUTH_CLIENT)
         record.extra["oauth_clients"] = {"support": {"client_id": client.client_id, "client_secret": secret}}
-        user = _person(session, INTEGRATION_USER, (INCIDENT_MANAGER,), web_service_only=True)
+        user = record.users.get("integration", {})  # made by provision_connector_people this start
+        if user.get("user_name") != INTEGRATION_USER:
+            user = _person(session, INTEGRATION_USER, (INCIDENT_MANAGER,), web_service_only=True)
         record.users["integration"] = user
         return {
             "client_id": client.client_id,

@@ -145,3 +145,20 @@ def test_token_requests_are_logged_without_the_secret(
             ("POST", "login.example.test", 200, "oauth_token")
         ]
         assert all(CLIENT_SECRET not in (r.url + (r.error or "")) for r in rows)
+
+
+@respx.mock
+def test_a_remembered_fresh_token_replaces_the_cached_one_and_a_plain_fresh_token_does_not(
+    connector_context: ConnectorContext, outbound_entity: str
+) -> None:
+    route = respx.post(TOKEN_URL).mock(side_effect=[token_response(n) for n in range(1, 4)])
+    client = TokenClient(connector_context)
+    assert client.get_token(outbound_entity, GRAPH) == "token-1"
+    with transaction(connector_context.sessions) as session:
+        credentials = service.outbound_credentials(session, connector_context.secrets, outbound_entity)
+
+    assert client.fetch_uncached(credentials, GRAPH) == "token-2"
+    assert client.get_token(outbound_entity, GRAPH) == "token-1"
+    assert client.fetch_uncached(credentials, GRAPH, remember=True) == "token-3"
+    assert client.get_token(outbound_entity, GRAPH) == "token-3"
+    assert route.call_count == 3

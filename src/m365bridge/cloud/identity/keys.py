@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,13 @@ from m365bridge.shared.secretbox import SecretBox
 
 CERTIFICATE_SUBJECT = "accounts.m365bridge.local"
 CERTIFICATE_YEARS = 5
+
+# Parsing a PEM RSA key includes its consistency check (tens of milliseconds), and every issued token needs
+# the active key. Each secret box keeps the keys it has decrypted, so another context (with other keys) still
+# has to decrypt for itself.
+_parsed_keys: weakref.WeakKeyDictionary[SecretBox, dict[tuple[str, str], rsa.RSAPrivateKey]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _b64url(data: bytes) -> str:
@@ -81,11 +89,16 @@ def published_keys(session: Session, grace: dt.timedelta) -> Sequence[SigningKey
 
 
 def private_key(key: SigningKey, secrets: SecretBox) -> rsa.RSAPrivateKey:
-    loaded = serialization.load_pem_private_key(
-        secrets.decrypt(key.private_key_encrypted).encode(), password=None
-    )
-    assert isinstance(loaded, rsa.RSAPrivateKey)
-    return loaded
+    parsed = _parsed_keys.setdefault(secrets, {})
+    cache_key = (key.kid, key.private_key_encrypted)
+    found = parsed.get(cache_key)
+    if found is None:
+        loaded = serialization.load_pem_private_key(
+            secrets.decrypt(key.private_key_encrypted).encode(), password=None
+        )
+        assert isinstance(loaded, rsa.RSAPrivateKey)
+        found = parsed[cache_key] = loaded
+    return found
 
 
 def public_key(key: SigningKey) -> rsa.RSAPublicKey:

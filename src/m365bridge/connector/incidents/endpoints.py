@@ -144,7 +144,9 @@ def create_incident(
     return _one(request, session, incident)
 
 
-@router.api_route("/incident/{sys_id}", methods=["PATCH", "PUT"])
+# ServiceNow treats PUT like PATCH (a partial update); distinct operation ids keep the OpenAPI valid.
+@router.patch("/incident/{sys_id}", operation_id="patch_incident")
+@router.put("/incident/{sys_id}", operation_id="put_incident")
 def update_incident(
     sys_id: str,
     request: Request,

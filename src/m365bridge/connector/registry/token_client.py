@@ -97,10 +97,21 @@ class TokenClient:
             self._tokens[key] = self._fetch(credentials, resource)
             return self._tokens[key].value
 
-    def fetch_uncached(self, credentials: OutboundCredentials, resource: str) -> str:
+    def fetch_uncached(
+        self, credentials: OutboundCredentials, resource: str, *, remember: bool = False
+    ) -> str:
         """A new token for ``credentials`` without the cache: setup validates a provider (maybe not yet
-        committed, maybe with a just-changed secret) before it saves the choice."""
-        return self._fetch(credentials, resource).value
+        committed, maybe with a just-changed secret) before it saves the choice.
+
+        ``remember``: the credentials are the stored provider's (Test connection), so the new token also
+        replaces the cached one and the calls that follow (the first service health sync) need not ask again.
+        """
+        fetched = self._fetch(credentials, resource)
+        if remember:
+            key = (credentials.entity_id, resource)
+            with self._lock_for(key):
+                self._tokens[key] = fetched
+        return fetched.value
 
     def invalidate(self, entity_id: str | None = None) -> None:
         """Forget cached tokens (of one provider, or all), e.g. after its secret changed or a 401."""

@@ -23,10 +23,13 @@ WRONG_SECRET = "AADSTS7000215"  # noqa: S105 (an Entra error code)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-def outbound_token(context: ConnectorContext, credentials: OutboundCredentials, resource: str) -> str:
-    """A fresh token for ``resource``, or a ``UserError`` that names the provider and what to fix."""
+def outbound_token(
+    context: ConnectorContext, credentials: OutboundCredentials, resource: str, *, remember: bool = False
+) -> str:
+    """A fresh token for ``resource``, or a ``UserError`` that names the provider and what to fix
+    (``remember``: see ``TokenClient.fetch_uncached``)."""
     try:
-        return token_client(context).fetch_uncached(credentials, resource)
+        return token_client(context).fetch_uncached(credentials, resource, remember=remember)
     except TokenError as exc:
         raise UserError(token_failure(credentials, exc, resource)) from None
 

@@ -113,22 +113,27 @@ def _run(
             report.checks.append(Check(name, False, str(exc)))
             return False
 
+    # The token checks fetch fresh tokens (of the stored provider); the calls after them, here and after
+    # setup, use those instead of asking again.
+    tokens: dict[str, str] = {}
     graph_ok = attempt(
-        "Outbound token (Microsoft Graph)", lambda: _token(context, credentials, checks.GRAPH_RESOURCE)
+        "Outbound token (Microsoft Graph)",
+        lambda: _token(context, credentials, checks.GRAPH_RESOURCE, tokens),
     )
     support_ok = attempt(
         "Outbound token (Microsoft 365 support)",
-        lambda: _token(context, credentials, checks.SUPPORT_RESOURCE),
+        lambda: _token(context, credentials, checks.SUPPORT_RESOURCE, tokens),
     )
     if graph_ok:
-        attempt("Microsoft Graph service health", lambda: _graph(context, snapshot, credentials))
+        attempt(
+            "Microsoft Graph service health",
+            lambda: _graph(context, snapshot, tokens[checks.GRAPH_RESOURCE]),
+        )
     if not support_ok:
         return
     with outbound_client(context, name="m365_support") as http:
         support = SupportClient(
-            http,
-            base_url=snapshot.support_url,
-            access_token=lambda: checks.outbound_token(context, credentials, checks.SUPPORT_RESOURCE),
+            http, base_url=snapshot.support_url, access_token=lambda: tokens[checks.SUPPORT_RESOURCE]
         )
         integration: dict[str, Any] = {}
         if not attempt("Support integration", lambda: _integration(support, snapshot, integration)):
@@ -139,19 +144,16 @@ def _run(
             attempt("Inbound call (probe)", lambda: _probe(context, support, snapshot))
 
 
-def _token(context: ConnectorContext, credentials: OutboundCredentials, resource: str) -> str:
-    checks.outbound_token(context, credentials, resource)
+def _token(
+    context: ConnectorContext, credentials: OutboundCredentials, resource: str, tokens: dict[str, str]
+) -> str:
+    tokens[resource] = checks.outbound_token(context, credentials, resource, remember=True)
     return f"OAuth entity '{credentials.entity_name}' got a token for {resource}."
 
 
-def _graph(context: ConnectorContext, snapshot: _Snapshot, credentials: OutboundCredentials) -> str:
+def _graph(context: ConnectorContext, snapshot: _Snapshot, token: str) -> str:
     with outbound_client(context, name="service_health") as http:
-        graph = GraphClient(
-            http,
-            base_url=snapshot.graph_url,
-            access_token=lambda: checks.outbound_token(context, credentials, checks.GRAPH_RESOURCE),
-            max_attempts=1,
-        )
+        graph = GraphClient(http, base_url=snapshot.graph_url, access_token=lambda: token, max_attempts=1)
         services = graph.health_overviews()
     return f"Microsoft Graph answered with the health of {len(services)} services."
 

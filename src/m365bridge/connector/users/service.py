@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy.orm import Session
 
@@ -14,8 +15,19 @@ from m365bridge.shared.errors import Conflict, NotFound, UserError
 from m365bridge.shared.passwords import hash_password, needs_rehash, verify_password
 
 MIN_PASSWORD_LENGTH = 8
-# Verifying against this keeps the time of "no such user" close to "wrong password".
-_DUMMY_HASH = hash_password("m365bridge-timing-equaliser")
+# Verifying against a hash keeps the time of "no such user" close to "wrong password". This one was made
+# beforehand (hashing at import cost every process start an argon2 run); a verification costs what the
+# hash's parameters say, so when the hasher's parameters change, a new dummy is made once instead.
+_STORED_DUMMY_HASH = (
+    "$argon2id$v=19$m=65536,t=3,p=4$sz1LGJLTq6neVwJRiYvk+g$XF5lexY6fmQYIOnHscrLpW0zwIoSdWVm/srAiRlb/bk"
+)
+
+
+@cache
+def _dummy_hash() -> str:
+    if needs_rehash(_STORED_DUMMY_HASH):
+        return hash_password("m365bridge-timing-equaliser")
+    return _STORED_DUMMY_HASH
 
 
 @dataclass
@@ -109,7 +121,7 @@ def verify_credentials(session: Session, user_name: str, password: str) -> User 
     """The user when the password matches, else ``None`` (state checks are the caller's)."""
     user = repository.by_user_name(session, user_name)
     if user is None or user.password_hash is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password):
         return None
