@@ -122,14 +122,15 @@ def credential(auth: str, record: dict[str, Any], connector_url: str) -> str:
     return str(response.json()["access_token"])
 
 
-def bare_rate(bodies: Path, warmup: Path, concurrency: int) -> dict[str, Any]:
+def bare_rate(bodies: Path, warmup: Path, args: argparse.Namespace) -> dict[str, Any]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with server_process(
         [str(BENCH_DIR / "serve.py"), "bare", "--port", str(port)], f"{url}/readyz"
     ) as server:
-        run_load(url + EVENTS_PATH, warmup, concurrency=concurrency, headers={})
-        summary = run_load(url + EVENTS_PATH, bodies, concurrency=concurrency, headers={})
+        load = {"concurrency": args.concurrency, "headers": {}, "loader": args.loader}
+        run_load(url + EVENTS_PATH, warmup, **load)
+        summary = run_load(url + EVENTS_PATH, bodies, **load)
         summary["rss_mb"] = rss_mb(server.pid)
     return summary
 
@@ -144,8 +145,9 @@ def connector_rate(
     serve += ["--data-dir", str(data_dir), "--ca-bundle", record["ca_bundle"]]
     with server_process(serve, f"{url}/readyz", **kw) as server:
         headers = {"Authorization": f"Bearer {credential(args.auth, record, url)}"}
-        run_load(url + EVENTS_PATH, warmup, concurrency=args.concurrency, headers=headers)
-        summary = run_load(url + EVENTS_PATH, bodies, concurrency=args.concurrency, headers=headers)
+        load = {"concurrency": args.concurrency, "headers": headers, "loader": args.loader}
+        run_load(url + EVENTS_PATH, warmup, **load)
+        summary = run_load(url + EVENTS_PATH, bodies, **load)
         summary["rss_mb"] = rss_mb(server.pid)
     return summary
 
@@ -156,6 +158,12 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=5, help="Events per case.")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--loader",
+        choices=["auto", "wrk", "python"],
+        default="auto",
+        help="Load generator: wrk (installed when missing) with bench/load.py as the fallback, or force one.",
+    )
     parser.add_argument("--quick", action="store_true", help="20 cases, 2 rounds, 4 in flight (smoke test).")
     parser.add_argument(
         "--profile", type=Path, help="Sample the connector with py-spy into this file (collapsed stacks)."
@@ -186,7 +194,7 @@ def main() -> None:
 
             measured = bodies("events", args.cases, args.rounds)
             warmup = bodies("warmup", args.concurrency * 2, 1)
-            before = bare_rate(measured, warmup, args.concurrency)
+            before = bare_rate(measured, warmup, args)
             earlier = None
             if args.before_src:
                 earlier = connector_rate(
@@ -199,7 +207,7 @@ def main() -> None:
                 )
             ours = connector_rate(args, record, data_dir, measured, warmup, profile=args.profile)
             rss = ours["rss_mb"]
-            after = bare_rate(measured, warmup, args.concurrency)
+            after = bare_rate(measured, warmup, args)
             with transaction(context.sessions) as session:
                 applied = session.scalar(select(func.count()).select_from(CaseEvent))
                 notes = session.scalar(
@@ -214,6 +222,7 @@ def main() -> None:
     runs = 2 if earlier else 1
     expected = runs * (total + args.concurrency * 2)  # warm-up cases too; every event writes a work note
     bare = (before["rate"] + after["rate"]) / 2
+    print(f"load generator: {ours['loader']}")
     print(f"bare endpoint: {before['rate']} / {after['rate']} events/s (before / after)")
     if earlier:
         print(f"connector from {args.before_src} (before): {earlier['rate']} events/s, {_details(earlier)}")

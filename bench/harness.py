@@ -10,8 +10,10 @@ measured in the same run.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,10 +23,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
+SCRIPTS_DIR = BENCH_DIR.parent / "scripts"
 PREFIX = "BENCH "
 
 
@@ -110,19 +114,59 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-def run_load(url: str, bodies_file: Path, *, concurrency: int, headers: dict[str, str]) -> dict[str, float]:
-    """Post every body of ``bodies_file`` to ``url`` from a separate process (``load.py``); its summary."""
-    command = [
-        sys.executable,
-        str(BENCH_DIR / "load.py"),
-        "--url",
-        url,
-        "--bodies",
-        str(bodies_file),
-        "--concurrency",
-        str(concurrency),
-        "--headers",
-        json.dumps(headers),
-    ]
+def run_load(
+    url: str, bodies_file: Path, *, concurrency: int, headers: dict[str, str], loader: str = "auto"
+) -> dict[str, Any]:
+    """Post every body of ``bodies_file`` to ``url`` from a separate process; its summary (``ok``,
+    ``statuses``, ``retries``, ``seconds``, ``rate``, ``p50_ms``, ``p95_ms``, ``loader``).
+
+    ``loader="auto"``: wrk (``post_lines.lua``) when it is installed or ``scripts/ensure-wrk.sh`` can
+    install it; otherwise ``load.py`` (a Python asyncio client, which takes a good share of the same CPUs),
+    with a note saying so. ``"wrk"`` or ``"python"`` force one.
+    """
+    if loader == "wrk" or (loader == "auto" and ensure_wrk()):
+        return _run_wrk(url, bodies_file, concurrency=concurrency, headers=headers)
+    command = [sys.executable, str(BENCH_DIR / "load.py"), "--url", url, "--bodies", str(bodies_file)]
+    command += ["--concurrency", str(concurrency), "--headers", json.dumps(headers)]
     output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=600).stdout
-    return dict(json.loads(output.strip().splitlines()[-1]))
+    return {**json.loads(output.strip().splitlines()[-1]), "loader": "load.py"}
+
+
+@functools.cache
+def ensure_wrk() -> bool:
+    """Whether wrk can be used, installing it once (``scripts/ensure-wrk.sh``) when missing."""
+    if shutil.which("wrk") is None:
+        installed = subprocess.run([str(SCRIPTS_DIR / "ensure-wrk.sh")], capture_output=True, text=True)
+        if installed.returncode != 0 or shutil.which("wrk") is None:
+            reason = installed.stderr.strip().splitlines()[-1:] or ["unknown reason"]
+            print(
+                f"note: wrk unavailable ({reason[0]}); falling back to bench/load.py, a Python client "
+                "that competes with the servers for the same CPUs",
+                flush=True,
+            )
+            return False
+    return True
+
+
+def _run_wrk(url: str, bodies_file: Path, *, concurrency: int, headers: dict[str, str]) -> dict[str, Any]:
+    """wrk with one connection per thread; stopped (SIGINT) once every thread has posted its share,
+    since wrk itself always waits out its ``-d`` duration."""
+    lines = sum(1 for line in bodies_file.read_text().splitlines() if line.strip())
+    threads = max(1, min(concurrency, lines))
+    command = ["wrk", "-t", str(threads), "-c", str(threads), "-d", "600s", "--timeout", "30s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command += ["-s", str(BENCH_DIR / "post_lines.lua"), url, "--", str(bodies_file), str(threads)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    finished = 0
+    for line in process.stderr:
+        finished += line.strip() == "finished"
+        if finished == threads:
+            break
+    process.send_signal(signal.SIGINT)
+    output, errors = process.communicate(timeout=60)
+    summary_lines = [line for line in output.splitlines() if line.startswith("{")]
+    if not summary_lines:
+        raise RuntimeError(f"wrk printed no summary: {output[-500:]} {errors[-500:]}")
+    return {**json.loads(summary_lines[-1]), "loader": "wrk"}

@@ -67,6 +67,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     install_health(app, context.engine)
     token = context.settings.metrics_token
     install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
+    app.include_router(cases_endpoints.inbound_router)  # first: the busiest route
     app.include_router(auth_pages.router)
     app.include_router(auth_endpoints.router)
     app.include_router(oidc_endpoints.router)

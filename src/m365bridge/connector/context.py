@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory, write_lock
+from m365bridge.shared.db import create_db_engine, session_factory
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
@@ -58,15 +58,6 @@ def get_session(request: Request) -> Iterator[Session]:
     stored (or never stored, if the commit then fails).
     """
     yield from _request_session(get_context(request).sessions())
-
-
-def get_write_session(request: Request) -> Iterator[Session]:
-    """``get_session`` for endpoints that read then write under concurrency (inbound events): the
-    transaction takes SQLite's write lock at its start, so concurrent calls queue instead of failing, and
-    this process's calls queue on ``write_lock`` first (in order, without SQLite's busy polling)."""
-    context = get_context(request)
-    with write_lock(context.engine):
-        yield from _request_session(intend_to_write(context.sessions()))
 
 
 def _request_session(session: Session) -> Iterator[Session]:

@@ -69,6 +69,13 @@ class ConnectorSettings(ServiceSettings):
     oidc_validated_cache_size: int = Field(
         1000, ge=1, description="Most validated OIDC tokens remembered (least recently used go first)."
     )
+    inbound_event_batch_max: int = Field(
+        200,
+        ge=1,
+        description="Most inbound case events applied in one transaction (group commit): events that "
+        "arrive while a batch is being written are applied together in the next one, and each request is "
+        "answered once its batch has committed.",
+    )
     auth_cache_seconds: float = Field(
         5.0,
         ge=0,

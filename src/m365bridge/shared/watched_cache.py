@@ -48,6 +48,13 @@ class WatchedCache(Generic[V]):
             self._put(key, value, min(deadline, now + self.ttl), generation)
         return value
 
+    def peek(self, key: Any) -> V | None:
+        """The cached value of ``key`` if present and not expired, else ``None``; never loads (for callers
+        on an event loop, which must not wait for the database)."""
+        with self._lock:
+            entry = self._entries.get(key)
+        return entry[0] if entry is not None and entry[1] > time.time() else None
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

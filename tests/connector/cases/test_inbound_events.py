@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -75,3 +76,14 @@ def test_a_gap_is_refused_with_409_so_the_sender_retries(loop: Loop) -> None:
 def test_an_event_without_credentials_gets_401(loop: Loop) -> None:
     case = _settled_case(loop)
     assert _post(loop, _event(case, 2), auth=False).status_code == 401
+
+
+def test_the_same_event_posted_concurrently_is_applied_once(loop: Loop) -> None:
+    case = _settled_case(loop)
+    notes = loop.work_notes(case["incident"])
+    event = _event(case, 2)
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: _post(loop, event), range(6)))
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert sorted(answer.json()["applied"] for answer in answers) == [False] * 5 + [True]
+    assert len(loop.work_notes(case["incident"])) == len(notes) + 1

@@ -48,6 +48,14 @@ def resolve_bearer(context: ConnectorContext, token: str) -> Outcome:
     return cache.get_or_load(token_digest(token), lambda: _resolve(context, token))
 
 
+def cached_bearer(context: ConnectorContext, token: str) -> Principal | None:
+    """The principal ``resolve_bearer`` remembered for ``token``, without touching the database; ``None``
+    when nothing valid is remembered (the caller then resolves it the full way)."""
+    cache: WatchedCache[Outcome] | None = context.extras.get("auth.bearer")
+    outcome = cache.peek(token_digest(token)) if cache is not None else None
+    return outcome if isinstance(outcome, Principal) else None
+
+
 def _resolve(context: ConnectorContext, token: str) -> tuple[Outcome, float | None]:
     """The outcome and, for a principal, until when it may be remembered (the token's expiry)."""
     if looks_like_jwt(token):

@@ -1,7 +1,8 @@
 """Applying case events from the support service: exactly once, in per-case order, all or nothing.
 
 The hot path of the inbound Endpoint: one read of the case, one guarded update of it, one insert into the
-event ledger, and the work note (plus the thread entry for messages), all in the caller's transaction.
+event ledger, and the work note (plus the thread entry for messages), all in the caller's transaction on a
+Core connection (no session, ORM objects or flush), since ``ingest`` applies many events per transaction.
 A sequence at or below the case's last one is a redelivery (acknowledged, no effect); one beyond the next
 is a gap (409, so the sender retries after delivering the missing one).
 """
@@ -12,12 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases import repository
-from m365bridge.connector.cases.models import RESOLVED, CaseEvent, CaseMessage, SupportCase
+from m365bridge.connector.cases.models import RESOLVED
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.incidents.table import Journal
 from m365bridge.shared.errors import Conflict, NotFound, UserError
@@ -49,9 +49,9 @@ class _CaseHead:
     last_sequence: int
 
 
-def apply_event(session: Session, event: Event, *, author: str) -> bool:
+def apply_event(connection: Connection, event: Event, *, author: str) -> bool:
     """Apply ``event``; True when applied, False for a redelivery. Raises NotFound, Conflict, UserError."""
-    head = _head(session, event)
+    head = _head(connection, event)
     if event.sequence <= head.last_sequence:
         return False
     if event.sequence > head.last_sequence + 1:
@@ -60,42 +60,38 @@ def apply_event(session: Session, event: Event, *, author: str) -> bool:
             f"{head.last_sequence + 1}; send the missing events first."
         )
     values, note, message = _effect(head, event)
-    if not repository.advance(session, head.sys_id, event.sequence, updated_at=event.occurred_at, **values):
+    changes = {"updated_at": event.occurred_at, **values}
+    if not repository.advance(connection, head.sys_id, event.sequence, **changes):
         raise Conflict(f"Event {event.sequence} of case {event.case_number} is being applied; retry.")
-    session.add(CaseEvent(id=event.id, case_id=event.case_id, sequence=event.sequence, type=event.type))
-    if message is not None:
-        session.add(message)
-    if note:
-        incidents.add_journal(session, head.incident_sys_id, Journal.WORK_NOTES, note, author)
     try:
-        session.flush()
+        repository.record_event(connection, event.id, event.case_id, event.sequence, event.type)
     except IntegrityError:
         raise Conflict(f"Event id {event.id} was already used for another event.") from None
+    if message is not None:
+        repository.insert_message(connection, head.sys_id, **message)
+    if note:
+        incidents.write_journal(connection, head.incident_sys_id, Journal.WORK_NOTES, note, author)
     return True
 
 
-def _head(session: Session, event: Event) -> _CaseHead:
-    columns = (SupportCase.sys_id, SupportCase.number, SupportCase.incident_sys_id, SupportCase.last_sequence)
-    row = session.execute(select(*columns).where(SupportCase.case_id == event.case_id)).first()
+def _head(connection: Connection, event: Event) -> _CaseHead:
+    row = repository.case_head(connection, event.case_id)
     if row is not None:
         return _CaseHead(*row)
     if event.type != CASE_CREATED:
         raise NotFound(f"No Microsoft support case {event.case_id} ({event.case_number}) on this connector.")
     # case.created can overtake the answer to the request that opened the case: start the row from it.
-    if not repository.incident_exists(session, event.incident_sys_id):
+    if not repository.incident_exists(connection, event.incident_sys_id):
         raise NotFound(f"No incident has sys_id {event.incident_sys_id!r}.")
-    case = SupportCase(
+    sys_id = repository.insert_case(
+        connection,
         case_id=event.case_id,
         number=event.case_number,
         incident_sys_id=event.incident_sys_id,
         title=str(event.data.get("title", "")),
         created_at=event.occurred_at,
-        updated_at=event.occurred_at,
-        last_sequence=0,
     )
-    session.add(case)
-    session.flush()
-    return _CaseHead(case.sys_id, case.number, case.incident_sys_id, 0)
+    return _CaseHead(sys_id, event.case_number, event.incident_sys_id, 0)
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -105,7 +101,7 @@ def _text(data: dict[str, Any], key: str) -> str:
     return value
 
 
-def _effect(head: _CaseHead, event: Event) -> tuple[dict[str, Any], str, CaseMessage | None]:
+def _effect(head: _CaseHead, event: Event) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
     """What the event changes on the case, the work note it writes, and the thread entry it adds."""
     data, number = event.data, head.number
     if event.type == CASE_CREATED:
@@ -118,13 +114,12 @@ def _effect(head: _CaseHead, event: Event) -> tuple[dict[str, Any], str, CaseMes
         return {"status": status, "resolved": status == RESOLVED}, note, None
     if event.type == CASE_MESSAGE:
         body, author = _text(data, "body"), _text(data, "author")
-        message = CaseMessage(
-            case_sys_id=head.sys_id,
-            author_kind=str(data.get("authorKind") or "engineer"),
-            author=author,
-            body=body,
-            created_at=event.occurred_at,
-        )
+        message = {
+            "author_kind": str(data.get("authorKind") or "engineer"),
+            "author": author,
+            "body": body,
+            "created_at": event.occurred_at,
+        }
         return {}, f"Microsoft support case {number}: message from {author}:\n\n{body}", message
     if event.type == CASE_RESOLVED:
         return {"status": RESOLVED, "resolved": True}, "", None

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.incidents import encoded_query
 from m365bridge.connector.incidents.encoded_query import EncodedQuery, FieldMap
-from m365bridge.connector.incidents.models import Incident, JournalEntry, NumberCounter
+from m365bridge.connector.incidents.models import Incident, JournalEntry, NumberCounter, new_sys_id
 from m365bridge.connector.incidents.table import INCIDENT_FIELDS, JOURNAL_FIELDS
 from m365bridge.connector.users.models import User
 
@@ -111,6 +111,14 @@ def journals_for(
         .order_by(JournalEntry.sys_created_on.desc(), JournalEntry.sys_id)
     )
     return session.scalars(statement).all()
+
+
+_INSERT_JOURNAL = insert(cast(Table, JournalEntry.__table__))
+
+
+def insert_journal_entry(connection: Connection, **values: Any) -> None:
+    """One journal row by a single prebuilt Core INSERT, without a session or ORM object (hot paths)."""
+    connection.execute(_INSERT_JOURNAL, {"sys_id": new_sys_id(), **values})
 
 
 def get_journal_entry(session: Session, sys_id: str) -> JournalEntry | None:

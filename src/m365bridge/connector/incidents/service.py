@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.incidents import repository
@@ -152,6 +153,24 @@ def add_journal(
     )
     session.add(entry)
     return entry
+
+
+def write_journal(
+    connection: Connection, incident_sys_id: str, element: str, value: str, author: str
+) -> None:
+    """``add_journal`` on a Core connection (one INSERT, no session or ORM object), for callers that write
+    many entries in one transaction (inbound case events)."""
+    if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
+        raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
+    repository.insert_journal_entry(
+        connection,
+        name="incident",
+        element_id=incident_sys_id,
+        element=str(element),
+        value=value,
+        sys_created_by=author,
+        sys_created_on=utcnow(),
+    )
 
 
 def list_journal(

@@ -11,8 +11,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from m365bridge.connector.auth import token_endpoint
+from m365bridge.connector.auth.bearer import cached_bearer
 from m365bridge.connector.auth.dependencies import Principal, authenticate_api, refuse, require_roles
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.setup import repository
@@ -59,6 +61,32 @@ def require_integration_user(request: Request) -> Principal:
             user=principal.user_name,
         )
     return principal
+
+
+async def inbound_principal(request: Request) -> Principal:
+    """``require_integration_user`` for async endpoints: answered on the event loop when the caller's
+    bearer token and the setup are both remembered and pass every check; otherwise (first call, expired
+    cache, allowlist on, Basic credentials, any refusal) the full check runs in the thread pool."""
+    principal = _remembered_integration_user(request)
+    if principal is not None:
+        request.state.principal = principal
+        return principal
+    return await run_in_threadpool(require_integration_user, request)
+
+
+def _remembered_integration_user(request: Request) -> Principal | None:
+    context = get_context(request)
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if context.settings.inbound_allowlist_enabled or scheme.lower() != "bearer" or not token.strip():
+        return None
+    cache: WatchedCache[tuple[Mode | None, str | None]] | None = context.extras.get("setup.inbound")
+    setup = cache.peek(None) if cache is not None else None
+    principal = cached_bearer(context, token.strip())
+    if setup is None or principal is None:
+        return None
+    mode, integration_user_id = setup
+    accepted = mode is not None and principal.method in ACCEPTED_METHODS.get(mode, ())
+    return principal if accepted and principal.user_id == integration_user_id else None
 
 
 def _inbound_setup(request: Request) -> tuple[Mode | None, str | None]:
