@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory, write_lock
+from m365bridge.shared.db import create_db_engine, intend_to_write, lazy_writer, session_factory
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -56,17 +57,21 @@ def get_session(request: Request) -> Iterator[Session]:
     Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
     commit would run after the response is sent, so a client could get its answer before the change is
     stored (or never stored, if the commit then fails).
+
+    A request that may change something (any method but GET, HEAD, OPTIONS) gets a writer: on SQLite its
+    transaction takes the write lock at its first statement, so reading and then writing while a
+    background job commits waits its turn instead of failing with "database is locked". An endpoint
+    that calls out over HTTP touches this session only after the call (shared/db.py ``lazy_writer``).
     """
-    yield from _request_session(get_context(request).sessions())
+    factory = get_context(request).sessions
+    writes = request.method not in READ_ONLY_METHODS
+    yield from _request_session(lazy_writer(factory) if writes else factory())
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """``get_session`` for endpoints that read then write under concurrency (inbound events): the
-    transaction takes SQLite's write lock at its start, so concurrent calls queue instead of failing, and
-    this process's calls queue on ``write_lock`` first (in order, without SQLite's busy polling)."""
-    context = get_context(request)
-    with write_lock(context.engine):
-        yield from _request_session(intend_to_write(context.sessions()))
+    """``get_session`` (declared the same way) whose transaction is a writer from the start, whatever
+    the method: for endpoints that read then write under concurrency and never call out over HTTP."""
+    yield from _request_session(intend_to_write(get_context(request).sessions()))
 
 
 def _request_session(session: Session) -> Iterator[Session]:

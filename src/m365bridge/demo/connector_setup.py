@@ -48,7 +48,7 @@ PEOPLE = {
 def provision_connector_setup(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:
     """Make every registration the record's mode needs, run setup and Test connection; fail loudly."""
     mode = parse_mode(record.mode)
-    with transaction(connector.sessions) as session:
+    with transaction(connector.sessions, write=True) as session:
         for name, roles in PEOPLE.items():
             record.users[name] = _person(session, name, roles)
         _outbound_entity(session, connector, record)
@@ -165,7 +165,7 @@ def cloud_settings(
         # Insights only: the guide's placeholders; nothing ever calls this repository.
         ignored = "ignored"
         data = RepositoryInput(REPOSITORY_ID, ignored, AAD_AUTH, client_id=ignored, client_secret=ignored)
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         integration.save_basic_information(session, tenant, app_id=record.apps["outbound"]["client_id"])
         if any(r.repository_id == REPOSITORY_ID for r in integration.list_repositories(session, tenant)):
             integration.update_repository(session, tenant, REPOSITORY_ID, data, cloud.secrets)

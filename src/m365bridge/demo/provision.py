@@ -48,7 +48,7 @@ class DemoRecord:
 
 def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:
     """Fill both sides with demo data (idempotent: a restarted demo finds what it made before)."""
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         import_folder(session, STARTER_FOLDER, STARTER_OPTIONS)
     provision_identity(record, cloud)
     if record.tenant.get("id"):  # the identity step made the demo tenant; its service health needs issues
