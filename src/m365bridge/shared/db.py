@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -85,8 +86,10 @@ def _sqlite_begin(connection: Connection) -> None:
         return
     lock = options[_QUEUE]
     if not lock.acquire(timeout=BUSY_TIMEOUT_SECONDS):
-        # What SQLite itself says after busy_timeout; a writer of this process held the turn that long.
-        raise sqlite3.OperationalError("database is locked (this process's write queue did not move)")
+        # What SQLite itself says after busy_timeout (a writer of this process held its turn that long),
+        # as SQLAlchemy wraps it, so callers that tolerate a locked database catch this too.
+        locked = sqlite3.OperationalError("database is locked (this process's write queue did not move)")
+        raise OperationalError("BEGIN IMMEDIATE", None, locked)
     _record_info(connection)[_TURN] = lock
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
