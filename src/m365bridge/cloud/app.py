@@ -34,7 +34,7 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     context = context or CloudContext.build(settings or CloudSettings())
     # The signing key exists before the first request: made lazily, two concurrent first requests (a token
     # and a JWKS fetch) would both try to create it, and SQLite refuses one of the two write upgrades.
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         keys.ensure_active_key(session, context.secrets)
 
     @asynccontextmanager

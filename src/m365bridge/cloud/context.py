@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, intend_to_write, session_factory
+from m365bridge.shared.db import create_db_engine, intend_to_write, lazy_writer, session_factory
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -55,14 +56,20 @@ def get_session(request: Request) -> Iterator[Session]:
     Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
     commit would run after the response is sent, so a client could get its answer before the change is
     stored (or never stored, if the commit then fails).
+
+    A request that may change something (any method but GET, HEAD, OPTIONS) gets a writer: on SQLite its
+    transaction takes the write lock at its first statement, so reading and then writing while a
+    background job commits waits its turn instead of failing with "database is locked". An endpoint
+    that calls out over HTTP touches this session only after the call (shared/db.py ``lazy_writer``).
     """
-    yield from _request_session(get_context(request).sessions())
+    factory = get_context(request).sessions
+    writes = request.method not in READ_ONLY_METHODS
+    yield from _request_session(lazy_writer(factory) if writes else factory())
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
-    """``get_session`` (declared the same way) for endpoints that read then write while the outbox worker
-    writes too: the transaction takes SQLite's write lock at its start, so the request waits its turn
-    instead of failing with "database is locked" when the worker committed after the request's first read."""
+    """``get_session`` (declared the same way) whose transaction is a writer from the start, whatever
+    the method: for endpoints that read then write under concurrency and never call out over HTTP."""
     yield from _request_session(intend_to_write(get_context(request).sessions()))
 
 

@@ -45,7 +45,7 @@ class LoggingTransport(httpx.BaseTransport):
     def _write(self, request: httpx.Request, status: int | None, started: float, error: str | None) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000)
         try:
-            with transaction(self._context.sessions) as session:
+            with transaction(self._context.sessions, write=True) as session:
                 http_log.record(
                     session,
                     source=self._source,

@@ -26,7 +26,7 @@ from m365bridge.connector.setup.service import endpoint
 from m365bridge.connector.users import repository as users
 from m365bridge.connector.users import service as user_service
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR, INCIDENT_MANAGER, INSIGHTS_USER, ITIL
-from m365bridge.shared.db import intend_to_write, transaction
+from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound
 from m365bridge.shared.tokens import new_token
 
@@ -50,8 +50,7 @@ def provision_connector_setup(record: DemoRecord, cloud: CloudContext, connector
     mode = parse_mode(record.mode)
     if not PEOPLE.keys() <= record.users.keys():  # ``provision`` makes them beforehand, beside the cloud
         record.users.update(provision_connector_people(connector, mode))
-    with transaction(connector.sessions) as session:
-        intend_to_write(session)  # reads, then writes, while a restart's health runner may be writing
+    with transaction(connector.sessions, write=True) as session:  # a restart's health runner writes too
         _outbound_entity(session, connector, record)
         inbound = connector_registrations(session, mode, record)
     cloud_settings(cloud, connector, mode, record, inbound)
@@ -80,8 +79,7 @@ def provision_connector_people(connector: ConnectorContext, mode: Mode) -> dict[
         wanted["integration"] = (INTEGRATION_USER, (INCIDENT_MANAGER,), True)
     people = {}
     for key, (user_name, roles, web_service_only) in wanted.items():
-        with transaction(connector.sessions) as session:
-            intend_to_write(session)
+        with transaction(connector.sessions, write=True) as session:
             people[key] = _person(session, user_name, roles, web_service_only=web_service_only)
     return people
 
@@ -187,7 +185,7 @@ def cloud_settings(
         # Insights only: the guide's placeholders; nothing ever calls this repository.
         ignored = "ignored"
         data = RepositoryInput(REPOSITORY_ID, ignored, AAD_AUTH, client_id=ignored, client_secret=ignored)
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         integration.save_basic_information(session, tenant, app_id=record.apps["outbound"]["client_id"])
         if any(r.repository_id == REPOSITORY_ID for r in integration.list_repositories(session, tenant)):
             integration.update_repository(session, tenant, REPOSITORY_ID, data, cloud.secrets)

@@ -40,7 +40,7 @@ def provision_identity(record: DemoRecord, cloud: CloudContext) -> None:
 
     Secrets added by earlier starts stay valid, so anything configured with them keeps working.
     """
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         tenant = service.find_tenant(session, DEMO_DOMAIN) or service.create_tenant(
             session, DEMO_DOMAIN, display_name="Contoso"
         )

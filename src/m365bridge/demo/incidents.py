@@ -52,7 +52,7 @@ def provision_live_issues(record: DemoRecord, cloud: CloudContext) -> None:
         "Teams meetings recordings not available": "TM900002",
     }
     now = utcnow()
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         for scenario in SCENARIOS:
             if scenario.title not in wanted:
                 continue
@@ -97,7 +97,7 @@ def provision_incidents(record: DemoRecord, connector: ConnectorContext) -> None
     if view is not None and view.outbound_entity_id and view.uses_token:
         sync_service_health(connector, entity_id=view.outbound_entity_id, graph_url=view.graph_url or None)
     numbers = []
-    with transaction(connector.sessions) as session:
+    with transaction(connector.sessions, write=True) as session:
         for short, description in SAMPLES:
             existing = repository.list_incidents(session, parse(f"short_description={short}"), limit=1)
             if existing.rows:

@@ -64,7 +64,7 @@ def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorConte
 
 
 def _provision_cloud(record: DemoRecord, cloud: CloudContext) -> None:
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         import_folder(session, STARTER_FOLDER, STARTER_OPTIONS)
     provision_identity(record, cloud)
     if record.tenant.get("id"):  # the identity step made the demo tenant; its service health needs issues

@@ -22,7 +22,7 @@ ENGINEER = ("engineer@support.microsoft.example", "Support-Engineer-2026", "Micr
 
 def provision_support(record: DemoRecord, cloud: CloudContext) -> None:
     tenant_id = record.tenant.get("id")
-    with transaction(cloud.sessions) as session:
+    with transaction(cloud.sessions, write=True) as session:
         if tenant_id:
             _person(session, TENANT_ADMIN, tenant_id, [HELPDESK_ADMIN])
             record.users["tenant_admin"] = _entry(TENANT_ADMIN, [HELPDESK_ADMIN])

@@ -60,7 +60,7 @@ def retry(event_id: str, data_dir: Path | None = DataDir) -> None:
     """Put a dead-lettered event back in line."""
     context = _context(data_dir)
     try:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             service.retry_event(session, event_id)
         typer.echo(f"event {event_id} queued again")
     finally:

@@ -72,7 +72,7 @@ class ConnectorAuth:
 
     def forget_access_token(self, target: SupportRepository) -> None:
         """After a 401: the next ``bearer`` call obtains a new access token (refresh first, for Basic)."""
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:
             cases_repository.update_token_state(
                 session, target.id, access_token_encrypted=None, access_expires_at=None
             )
@@ -98,15 +98,15 @@ class ConnectorAuth:
             "refresh_token_encrypted": box.encrypt(tokens.refresh) if tokens.refresh else None,
             "refresh_issued_at": tokens.refresh_issued_at,
         }
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:
             if cases_repository.update_token_state(session, repository_pk, **values):
                 return
         try:
-            with transaction(self._context.sessions) as session:
+            with transaction(self._context.sessions, write=True) as session:
                 session.add(ConnectorTokenState(repository_pk=repository_pk, **values))
         except IntegrityError:
             # Another worker stored its tokens first; ours are just as valid, so store them over its.
-            with transaction(self._context.sessions) as session:
+            with transaction(self._context.sessions, write=True) as session:
                 cases_repository.update_token_state(session, repository_pk, **values)
 
     def _access_until(self, now: dt.datetime, token: TokenResponse) -> dt.datetime:

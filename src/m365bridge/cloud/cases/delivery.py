@@ -125,7 +125,7 @@ class DeliveryWorker:
         with transaction(self._context.sessions) as session:
             if not repository.any_due(session, now):
                 return []
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:
             return repository.claim_due(session, self.name, now, lease_until, limit)
 
     def _load(self, event_id: str) -> Claimed:
@@ -181,7 +181,7 @@ class DeliveryWorker:
         self._finish(claimed, last_error=error, next_attempt_at=self._clock() + dt.timedelta(seconds=delay))
 
     def _finish(self, claimed: Claimed, **values: object) -> None:
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:
             if not repository.finish(session, claimed.event_id, self.name, **values):
                 log.warning("lease on event %s was lost before its outcome was recorded", claimed.event_id)
 

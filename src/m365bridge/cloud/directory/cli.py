@@ -36,7 +36,7 @@ def create(
     """Create a person."""
     context = _context(data_dir)
     try:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             user = service.create_user(
                 session, email=email, display_name=name, password=password, tenant_id=tenant, roles=role
             )
@@ -67,7 +67,7 @@ def grant(email: str, role: list[str] = Roles, data_dir: Path | None = DataDir) 
     """Add roles to a person."""
     context = _context(data_dir)
     try:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             user = service.grant(session, email, role)
             typer.echo(f"{user.email} now holds: {', '.join(sorted(user.roles))}")
     finally:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from m365bridge.cloud.context import get_context, get_session
 from m365bridge.cloud.directory import service
 from m365bridge.cloud.directory.service import SignedIn
+from m365bridge.shared.db import intend_to_write
 
 SESSION_COOKIE = "m365cloud_session"
 LOGIN_PATH = "/portal/login"
@@ -24,7 +25,9 @@ def current_signed_in(
     if not token:
         return None
     timeout = get_context(request).settings.ui_idle_timeout_seconds
-    signed_in = service.resume_ui_session(session, token, timeout)
+    # Resuming reads the UI session, then may write it (last seen, or gone when idle), on GET pages too:
+    # a writer from the start, or the outbox worker committing in between makes that write fail at once.
+    signed_in = service.resume_ui_session(intend_to_write(session), token, timeout)
     request.state.signed_in = signed_in
     return signed_in
 

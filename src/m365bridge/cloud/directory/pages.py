@@ -20,7 +20,6 @@ from m365bridge.cloud.directory.dependencies import (
 from m365bridge.cloud.directory.roles import SUPPORT_ENGINEER, TENANT_ADMIN_ROLES
 from m365bridge.cloud.directory.service import SignedIn
 from m365bridge.cloud.web.templating import render
-from m365bridge.shared.db import intend_to_write
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 LOGIN_CSRF_COOKIE = "m365cloud_login_csrf"
@@ -64,9 +63,6 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_page(request, _safe_next(next), "The sign-in form expired; try again.", 403)
-    # Reads the user, then writes the UI session: on SQLite take the write lock first, or a write the
-    # outbox worker commits meanwhile makes the insert fail at once with "database is locked".
-    intend_to_write(session)
     user = service.authenticate(session, email, password)
     if user is None:
         return _login_page(request, _safe_next(next), "Your account or password is incorrect.", 401)

@@ -146,8 +146,8 @@ def resume_ui_session(session: Session, token: str, idle_timeout_seconds: int) -
         repository.delete_ui_session(session, row.token_digest)
         return None
     if (now - row.last_seen_at).total_seconds() >= LAST_SEEN_RESOLUTION_SECONDS:
-        # Written at most once a minute: on SQLite a page view that reads and then writes fails at once
-        # with "database is locked" when the outbox worker commits in between, so most views only read.
+        # Written at most once a minute (each write is a little work more); the caller takes the write lock
+        # first, so a write never fails with "database is locked" (directory/dependencies.py).
         row.last_seen_at = now
     return SignedIn(user=user, csrf_token=row.csrf_token)
 

@@ -40,7 +40,7 @@ def issue_create(
 ) -> None:
     """Open a service health issue."""
     context = _context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         issue = service.create_issue(
             session,
             tenant_id_of(session, tenant),
@@ -64,7 +64,7 @@ def issue_post(
 ) -> None:
     """Add an update to an open issue."""
     context = _context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         issue = service.add_post(session, tenant_id_of(session, tenant), issue_id, text, status=status)
         typer.echo(f"{issue.id} {issue.status}: {len(issue.posts)} posts")
 
@@ -81,7 +81,7 @@ def issue_resolve(
     """Resolve an issue."""
     context = _context(data_dir)
     review = report.read_text(encoding="utf-8") if report else None
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         issue = service.resolve_issue(
             session, tenant_id_of(session, tenant), issue_id, text=text, status=status, incident_report=review
         )
@@ -105,7 +105,7 @@ def issue_list(
 def import_json(file: Path, tenant: str = Tenant, data_dir: Path | None = DataDir) -> None:
     """Load Graph JSON (issues, messages or healthOverviews with issues) into a tenant."""
     context = _context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         counts = importer.import_file(session, tenant_id_of(session, tenant), file)
     typer.echo(f"imported {counts.issues} issues and {counts.messages} messages")
 
@@ -119,7 +119,7 @@ def generate(
 ) -> None:
     """Make demo service health issues."""
     context = _context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         made = generator.generate(session, tenant_id_of(session, tenant), count, seed)
     typer.echo(f"generated {len(made)} issues")
 
@@ -139,7 +139,7 @@ def replay_command(
         raise UserError(str(error)) from None
     events = replay.load_events(file)
     context = _context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         result = replay.apply_until(session, tenant_id_of(session, tenant), events, moment)
     typer.echo(
         f"{result.events} events up to {until}: {result.live} messages live "

@@ -128,7 +128,7 @@ def generate(
 
 def generate_demo_issues(sessions: sessionmaker[Session], tenant_id: str, count: int = 30) -> None:
     """The demo's issues, made once: a restarted demo keeps the issues it made before."""
-    with transaction(sessions) as session:
+    with transaction(sessions, write=True) as session:
         if not repository.issues_of(session, tenant_id):
             generate(session, tenant_id, count, seed=2026)
 

@@ -32,7 +32,7 @@ TenantOption = typer.Option(..., "--tenant", help="Tenant id or domain.")
 def _unit_of_work(data_dir: Path | None) -> Iterator[tuple[CloudContext, Session]]:
     context = CloudContext.build(CloudSettings(data_dir=data_dir) if data_dir else CloudSettings())
     try:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             yield context, session
     finally:
         context.close()

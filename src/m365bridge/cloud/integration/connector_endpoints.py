@@ -10,6 +10,7 @@ from m365bridge.cloud.integration import probe, service
 from m365bridge.cloud.integration.dependencies import ConnectorCaller, require_connector_app
 from m365bridge.cloud.integration.endpoints import integration_view
 from m365bridge.cloud.integration.schemas import IntegrationOut, ProbeOut
+from m365bridge.shared.db import transaction
 
 router = APIRouter(prefix="/support/v1", tags=["support integration (connector)"])
 
@@ -27,9 +28,11 @@ def my_integration(
 def probe_repository(
     repository: str,
     caller: ConnectorCaller = Depends(require_connector_app),
-    session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> ProbeOut:
     """Authenticate to the repository's Endpoint as case delivery would, then GET ``{endpoint}/probe``."""
-    target = service.get_repository(session, caller.tenant_id, repository)
+    # No request session: a POST's is a writer, and the probe calls the connector (which may be in the
+    # middle of its Test connection) and stores tokens in units of its own; hold no write lock meanwhile.
+    with transaction(context.sessions) as session:
+        target = service.get_repository(session, caller.tenant_id, repository)
     return probe.run(context, target)

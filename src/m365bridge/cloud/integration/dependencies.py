@@ -15,9 +15,8 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
-from m365bridge.cloud.context import get_context, get_session
+from m365bridge.cloud.context import get_context
 from m365bridge.cloud.identity.verification import (
     SUPPORT_APP_ID,
     SUPPORT_RESOURCE,
@@ -25,6 +24,7 @@ from m365bridge.cloud.identity.verification import (
     verify_access_token,
 )
 from m365bridge.cloud.integration import service
+from m365bridge.shared.db import transaction
 
 SUPPORT_ROLE = "Support.ReadWrite.All"
 bearer = HTTPBearer(auto_error=False, description="Access token for api://m365-support (client credentials).")
@@ -47,7 +47,6 @@ def _unauthorized(reason: str) -> HTTPException:
 def require_connector_app(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    session: Session = Depends(get_session, scope="function"),
 ) -> ConnectorCaller:
     """401 for a missing or invalid token; 403 when the token's app is not the tenant's configured one
     (or lacks the support role); otherwise the caller's tenant and app id."""
@@ -59,7 +58,10 @@ def require_connector_app(
         )
     except TokenRejected as exc:
         raise _unauthorized(exc.reason) from exc
-    configured = service.configured_app_id(session, token.tenant_id)
+    # A read of its own, not the request session: that one may be a writer, and the probe endpoint
+    # must hold no write lock while it calls out to the connector.
+    with transaction(get_context(request).sessions) as session:
+        configured = service.configured_app_id(session, token.tenant_id)
     if configured is None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

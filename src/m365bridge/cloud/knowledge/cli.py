@@ -52,7 +52,7 @@ def import_command(
             TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
         ) as progress:
             task = progress.add_task("import", total=None)
-            with transaction(context.sessions) as session:
+            with transaction(context.sessions, write=True) as session:
                 report = import_folder(
                     session,
                     folder,

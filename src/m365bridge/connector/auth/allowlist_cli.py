@@ -24,7 +24,7 @@ def add(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Allow an address or CIDR (e.g. 52.149.152.32 or 10.0.0.0/8)."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         entry = allowlist.add(session, cidr, description)
         typer.echo(f"added {entry.cidr} ({entry.id})")
 
@@ -42,6 +42,6 @@ def list_entries(data_dir: Path | None = DataDir) -> None:
 @app.command("remove")
 def remove(entry: str, data_dir: Path | None = DataDir) -> None:
     """Remove an entry, by its id or its address/CIDR."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         removed = allowlist.remove(session, entry)
     typer.echo(f"removed {removed}")

@@ -22,7 +22,7 @@ def create(
 ) -> None:
     """Create an endpoint; prints the client secret once (it is stored only as a hash)."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         client, secret = oauth_server.create_client(
             session,
             name,
@@ -49,6 +49,6 @@ def list_clients(data_dir: Path | None = DataDir) -> None:
 def delete(client_id: str, data_dir: Path | None = DataDir) -> None:
     """Delete an endpoint and every token it issued."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         oauth_server.delete_client(session, client_id)
     typer.echo(f"deleted {client_id}")

@@ -65,7 +65,7 @@ def refuse(request: Request, status_code: int, detail: str, why: str, **facts: A
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
     line = {"path": request.url.path, "method": request.method, "address": address, **facts}
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         system_log.write(session, "warning", f"Inbound request refused: {why}", context=line)
     raise ApiError(status_code, detail)
 
@@ -89,7 +89,7 @@ def authenticate_password(
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
     outcome: Principal | str
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         if throttle.is_throttled(session, context.settings, user_name, address):
             outcome = "throttled"
         else:
@@ -130,7 +130,7 @@ def session_principal(request: Request) -> tuple[Principal, str] | None:
     if not token:
         return None
     context: ConnectorContext = get_context(request)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         found = sessions.find_session(session, token, context.settings.session_idle_minutes)
         if found is None:
             return None

@@ -29,7 +29,7 @@ def create_provider(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Create an OIDC provider configuration."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         provider = oidc_config.create_provider(
             session,
             name,
@@ -54,7 +54,7 @@ def list_providers(data_dir: Path | None = DataDir) -> None:
 @providers_app.command("delete")
 def delete_provider(provider: str, data_dir: Path | None = DataDir) -> None:
     """Delete a provider (by id or name) and its entities."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         oidc_config.delete_provider(session, provider)
     typer.echo(f"deleted OIDC provider {provider}")
 
@@ -67,7 +67,7 @@ def create_entity(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Accept tokens whose audience is CLIENT_ID (the REST API app's client id)."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         entity = oidc_config.create_entity(session, name, client_id, provider)
         typer.echo(f"created OIDC entity {entity.name} ({entity.id})")
 
@@ -84,6 +84,6 @@ def list_entities(data_dir: Path | None = DataDir) -> None:
 @entities_app.command("delete")
 def delete_entity(entity_id: str, data_dir: Path | None = DataDir) -> None:
     """Delete an OIDC entity."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         oidc_config.delete_entity(session, entity_id)
     typer.echo(f"deleted OIDC entity {entity_id}")

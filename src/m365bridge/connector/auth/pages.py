@@ -93,7 +93,7 @@ def login(
         message = refusal.detail if refusal.status_code == 429 else LOGIN_FAILED
         return _login_page(request, next, str(message), refusal.status_code)
     context = get_context(request)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         user = by_user_name(session, principal.user_name)
         if user is None or user.web_service_access_only:
             refused = True
@@ -128,7 +128,7 @@ def login(
 def logout(request: Request, _principal: Principal = Depends(require_ui_user())) -> Response:
     token = request.cookies.get(sessions.SESSION_COOKIE)
     if token:
-        with transaction(get_context(request).sessions) as session:
+        with transaction(get_context(request).sessions, write=True) as session:
             sessions.end_session(session, token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")

@@ -63,7 +63,7 @@ def _log_unsupported_grant(request: Request, grant_type: str) -> None:
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
     line = {"path": request.url.path, "method": request.method, "address": address}
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         why = f"unsupported grant_type {grant_type[:40]!r}"
         system_log.write(session, "warning", f"Inbound request refused: {why}", context=line)
 
@@ -95,7 +95,7 @@ def _password_grant(
         refuse(request, 400, "username and password are required", "password grant without credentials")
     principal = authenticate_password(request, username, password, method="bearer", what="password grant")
     context = get_context(request)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         user = by_user_name(session, principal.user_name)
         assert user is not None
         tokens = oauth_server.issue(session, client, user)
@@ -111,7 +111,7 @@ def _refresh_grant(
     context = get_context(request)
     outcome: IssuedTokens | GrantRefused
     # A refusal may have revoked a token family: commit that before answering.
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         try:
             outcome = oauth_server.refresh(context, session, client, refresh_token)
         except GrantRefused as refusal:

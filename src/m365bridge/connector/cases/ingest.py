@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine
 
 from m365bridge.connector.cases.events import Event, apply_event
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.shared.db import WRITE_INTENT, write_lock
+from m365bridge.shared.db import WRITE_INTENT
 from m365bridge.shared.errors import UserError
 
 IDLE_SECONDS = 1.0
@@ -83,7 +83,7 @@ class EventWriter:
             return
         outcomes: list[bool | UserError] = []
         try:
-            with write_lock(self.engine), self.engine.connect() as connection:
+            with self.engine.connect() as connection:
                 connection.execution_options(**WRITE_INTENT)
                 with connection.begin():
                     for queued in batch:

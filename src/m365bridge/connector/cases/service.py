@@ -31,7 +31,7 @@ from m365bridge.connector.support.client import (
 )
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.service import UserChanges
-from m365bridge.shared.db import intend_to_write, transaction
+from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound, UserError
 from m365bridge.shared.orm import utcnow
 
@@ -159,8 +159,7 @@ def contact_support(
         if error.code == "NotTenantAdmin":
             raise NotAnAdmin(admin_email) from None
         raise
-    with transaction(context.sessions) as session:
-        intend_to_write(session)  # _store reads then writes while case events arrive (see reply)
+    with transaction(context.sessions, write=True) as session:
         case = _store(session, answer, opened_by)
         session.flush()
         session.expunge(case)
@@ -183,9 +182,7 @@ def reply(
         setup,
         lambda s: s.add_message(case_id, body=body, author=author, client_message_id=client_message_id),
     )
-    with transaction(context.sessions) as session:
-        # Read then write while case events arrive: take SQLite's write lock first, or this fails.
-        intend_to_write(session)
+    with transaction(context.sessions, write=True) as session:
         if repository.message_by_client_id(session, case_sys_id, client_message_id) is None:
             session.add(
                 CaseMessage(
@@ -208,13 +205,12 @@ def save_contact(context: ConnectorContext, case_sys_id: str, request: ContactRe
             raise UserError("the contact's name and email are required")
         answer = _call(context, setup, lambda s: s.update_contact(case_id, request.contact()))
     except UserError as error:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             system_log.write(
                 session, "error", TICKET_NOT_SAVED, context={"case": case_id, "reason": str(error)}
             )
         raise TicketNotSaved() from None
-    with transaction(context.sessions) as session:
-        intend_to_write(session)
+    with transaction(context.sessions, write=True) as session:
         _store(session, answer, None)
 
 
@@ -222,7 +218,7 @@ def link_account(context: ConnectorContext, user_id: str, email: str) -> str | N
     """Set (validated with the support service) or clear the user's Microsoft 365 admin email."""
     email = email.strip()
     if email:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             setup = require_setup(session, feature="cases")
         if "@" not in email:
             raise UserError(f"{email} is not an email address.")

@@ -67,7 +67,7 @@ def apply_auto_incidents(context: ConnectorContext) -> AutoIncidentOutcome:
     with transaction(context.sessions) as session:
         issue_ids = list(session.scalars(select(AutoIncidentLink.issue_id)))
     for issue_id in issue_ids:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             # A write first, for the same reason as in _create: concurrent runs take turns per link.
             session.execute(
                 update(AutoIncidentLink)
@@ -82,7 +82,7 @@ def apply_auto_incidents(context: ConnectorContext) -> AutoIncidentOutcome:
 
 def _create(context: ConnectorContext, issue_id: str) -> int:
     try:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             # The link goes in first: the insert takes the write lock (a concurrent run waits here rather
             # than failing on a stale read), and a run that comes second fails here, before any incident.
             link = AutoIncidentLink(issue_id=issue_id, incident_sys_id=new_sys_id(), posts_posted=0)

@@ -46,7 +46,7 @@ class HealthSyncRunner:
             self._thread.join(timeout=30)
 
     def run_once(self) -> None:
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:
             http_log.purge(session, retention_days=self._context.settings.http_log_retention_days)
         entity_id = self._resolve_entity()
         if entity_id:

@@ -59,7 +59,7 @@ def sync_service_health(
     if not _claim(context, holder):
         return SyncOutcome(ran=False)
     outcome = SyncOutcome(ran=True)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         outcome.run_id = repository.add_run(session, SyncRun(started_at=utcnow())).id
     settings = context.settings
     try:
@@ -95,14 +95,14 @@ def _shared_budget(
 
 
 def _claim(context: ConnectorContext, holder: str) -> bool:
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         repository.ensure_lease_row(session, LEASE)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         return repository.claim_lease(session, LEASE, holder, utcnow(), LEASE_TTL)
 
 
 def _finish(context: ConnectorContext, holder: str, outcome: SyncOutcome) -> None:
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         run = session.get(SyncRun, outcome.run_id)
         if run is not None:
             run.finished_at = utcnow()
@@ -151,7 +151,7 @@ class _SyncPass:
 
         newest, seen = watermark, set[str]()
         for page in pages(modified_since=since):
-            with transaction(self._context.sessions) as session:
+            with transaction(self._context.sessions, write=True) as session:
                 for item in page:
                     seen.add(item["id"])
                     changed = upsert(session, item)
@@ -161,7 +161,7 @@ class _SyncPass:
                         newest = modified
                 repository.renew_lease(session, LEASE, self._holder, utcnow() + LEASE_TTL)
 
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:
             if full and name == "messages":
                 self._outcome.removed += repository.delete_messages_except(session, seen)
             state = repository.sync_state(session, name)

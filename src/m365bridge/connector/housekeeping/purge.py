@@ -12,16 +12,16 @@ def purge_all(context: ConnectorContext) -> dict[str, int]:
     """Delete what the retention settings say is old; returns rows removed per table (for the log)."""
     settings = context.settings
     removed: dict[str, int] = {}
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         removed["syslog"] = system_log.purge(session, settings.system_log_retention_days)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         removed["outbound_http_log"] = http_log.purge(
             session, retention_days=settings.http_log_retention_days
         )
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         removed["login_failure"] = throttle.purge(session, settings)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         removed["ui_session"] = sessions.purge_idle(session, settings.session_idle_minutes)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         removed["oauth_token"] = oauth_server.purge_tokens(session)
     return removed

@@ -42,7 +42,7 @@ class HousekeepingRunner:
     def run_once(self) -> dict[str, int]:
         removed = purge_all(self._context)
         if any(removed.values()):
-            with transaction(self._context.sessions) as session:
+            with transaction(self._context.sessions, write=True) as session:
                 system_log.write(session, "info", "Housekeeping purged old rows", context=removed)
         return removed
 

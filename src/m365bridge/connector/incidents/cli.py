@@ -74,7 +74,7 @@ def create_incident(
     }
     context = _context(data_dir)
     try:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             incident = service.create_incident(session, fields, service.SYSTEM)
             number, sys_id = incident.number, incident.sys_id
         typer.echo(f"{number} {sys_id}")

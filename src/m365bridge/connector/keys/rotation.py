@@ -40,7 +40,7 @@ def rotate_key(context: ConnectorContext) -> RotationReport:
 
     columns = encrypted_columns(Base.metadata)
     values = 0
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         for table, column in columns:
             primary_key = list(table.primary_key.columns)
             rows = session.execute(select(*primary_key, column).where(column.is_not(None))).all()

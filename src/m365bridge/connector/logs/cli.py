@@ -51,6 +51,6 @@ def system(
 def purge(data_dir: Path | None = DataDir) -> None:
     """Delete system-log lines older than the retention setting."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         removed = system_log.purge(session, context.settings.system_log_retention_days)
     typer.echo(f"removed {removed} lines")

@@ -38,7 +38,7 @@ def http(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="The connector's data folder."),
 ) -> None:
     """Show the outbound HTTP log (what the connector sent, with secrets redacted)."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         if purge:
             gone = http_log.purge(session, retention_days=context.settings.http_log_retention_days)
             typer.echo(f"purged {gone} row(s)")

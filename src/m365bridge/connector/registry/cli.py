@@ -37,7 +37,7 @@ def create(
         if not sep or not key:
             raise UserError(f"--param '{item}' is not NAME=VALUE.")
         extra[key] = value
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
         entity = service.create_entity(
             session,
             context.secrets,
@@ -81,7 +81,7 @@ def list_entities(
 def delete(name: str = typer.Argument(..., help="Name or id."), data_dir: Path | None = DataDir) -> None:
     """Delete an OAuth provider and its profiles."""
     with cli_context(data_dir) as context:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             entity = service.delete_entity(session, name)
         token_client(context).invalidate(entity.id)
     typer.echo(f"deleted OAuth provider '{entity.name}'")

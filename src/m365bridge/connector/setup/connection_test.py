@@ -94,7 +94,7 @@ def run_connection_test(context: ConnectorContext) -> TestReport:
         )
     else:
         _run(context, snapshot, snapshot.credentials, report)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         state = repository.get_or_create(session)
         state.test_passed = report.passed
         if not report.passed:

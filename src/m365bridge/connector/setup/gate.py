@@ -110,6 +110,9 @@ def require_setup(session: Session, *, feature: Feature, view: SetupView | None 
 
 
 def _log(session: Session, message: str, feature: str, why: str) -> None:
+    # The request fails with this message and has written nothing: end its transaction first, since a
+    # writer session (any POST) holds the write lock this line's own unit would wait for.
+    session.rollback()
     with Session(session.get_bind()) as log_session:
         system_log.write(log_session, "error", message, context={"feature": feature, "reason": why})
         log_session.commit()

@@ -154,19 +154,19 @@ def _steps(context: ConnectorContext, mode: Mode, config: Mapping[str, Any]) -> 
 def run_setup(context: ConnectorContext, mode: Mode, config: Mapping[str, Any]) -> SetupOutcome:
     """Every step in its own transaction (a refused step stops the run and saves nothing of its own)."""
     outcomes: list[StepOutcome] = []
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         service.start(session, context, mode)
     if mode is not Mode.NONE:
         for title, step in _steps(context, mode, config):
             try:
-                with transaction(context.sessions) as session:
+                with transaction(context.sessions, write=True) as session:
                     outcomes.append(StepOutcome(title, True, step(session)))
             except UserError as exc:
                 outcomes.append(StepOutcome(title, False, str(exc)))
                 return SetupOutcome(outcomes, None, _values(context))
     report = run_connection_test(context)
     if report.passed:
-        with transaction(context.sessions) as session:
+        with transaction(context.sessions, write=True) as session:
             service.finish(session)
     return SetupOutcome(outcomes, report, _values(context))
 

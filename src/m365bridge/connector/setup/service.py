@@ -107,7 +107,10 @@ def agree(session: Session, context: ConnectorContext) -> None:
     state = get_state(session)
     _require_reached(state, 0)
     if not state.oauth_entity_read_allowed:
-        with transaction(context.sessions) as log_session:
+        # The step fails and every caller rolls back; do it now: the refusal's log line is committed in a
+        # unit of its own, whose write would otherwise wait for the write lock this session holds.
+        session.rollback()
+        with transaction(context.sessions, write=True) as log_session:
             system_log.write(log_session, "error", CROSS_SCOPE_REFUSAL, context={"step": 0})
         raise UserError(
             f"{CROSS_SCOPE_REFUSAL}. Allow the app to read OAuth entities ('Allow read of oauth_entity' on "

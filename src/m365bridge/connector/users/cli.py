@@ -35,7 +35,7 @@ def create(
 ) -> None:
     """Create a user with a password."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         service.create_user(
             session,
             user_name,
@@ -74,14 +74,14 @@ def set_password(
 ) -> None:
     """Set a user's password."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         service.set_password(session, service.get_user(session, user_name), _password(password))
     typer.echo(f"password set for {user_name}")
 
 
 def _change(user_name: str, data_dir: Path | None, changes: service.UserChanges, done: str) -> None:
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         service.update_user(session, service.get_user(session, user_name), changes)
     typer.echo(f"{user_name} {done}")
 
@@ -102,7 +102,7 @@ def unlock(user_name: str, data_dir: Path | None = DataDir) -> None:
 def grant(user_name: str, role: str, data_dir: Path | None = DataDir) -> None:
     """Grant ROLE to a user."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         service.grant(session, service.get_user(session, user_name), role)
     typer.echo(f"granted {role} to {user_name}")
 
@@ -111,6 +111,6 @@ def grant(user_name: str, role: str, data_dir: Path | None = DataDir) -> None:
 def revoke(user_name: str, role: str, data_dir: Path | None = DataDir) -> None:
     """Revoke ROLE from a user."""
     context = open_context(data_dir)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         service.revoke(session, service.get_user(session, user_name), role)
     typer.echo(f"revoked {role} from {user_name}")
