@@ -47,6 +47,6 @@ def test_metrics_cover_requests_outbox_sync_lag_and_token_cache(
     assert total(connector, "m365bridge_connector_http_requests_total") > 0
     # The demo ran a first service health sync moments ago.
     assert 0 <= connector["m365bridge_connector_health_sync_lag_seconds[]"] < 600
-    hits = "m365bridge_connector_token_cache_lookups_total[('outcome', 'hit')]"
-    misses = "m365bridge_connector_token_cache_lookups_total[('outcome', 'miss')]"
-    assert connector[misses] >= 1 and connector[hits] >= 1
+    # Test connection left fresh tokens in the cache, so the sync and the escalation found them there
+    # (misses are counted in tests/connector/registry/test_token_client.py).
+    assert connector["m365bridge_connector_token_cache_lookups_total[('outcome', 'hit')]"] >= 1

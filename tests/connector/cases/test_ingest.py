@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from m365bridge.connector.cases.events import Event
 from m365bridge.connector.cases.ingest import EventWriter
@@ -17,8 +19,16 @@ from m365bridge.connector.cases.models import CaseEvent, SupportCase
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.incidents.models import JournalEntry
 from m365bridge.connector.incidents.service import SYSTEM, create_incident
-from m365bridge.shared.db import transaction, write_lock
+from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import Conflict, UserError
+
+
+@contextmanager
+def holding_the_write_lock(context: ConnectorContext) -> Iterator[None]:
+    """A write transaction of this process (on SQLite it holds the write turn the writer thread needs)."""
+    with transaction(context.sessions, write=True) as session:
+        session.execute(text("SELECT 1"))
+        yield
 
 
 @pytest.fixture
@@ -65,7 +75,7 @@ def test_a_refused_event_stores_nothing_and_its_batch_neighbours_still_apply(
     connector_context: ConnectorContext, writer: EventWriter, incident: str
 ) -> None:
     # Holding the write lock makes the writer wait, so these events queue up and share a batch.
-    with write_lock(connector_context.engine):
+    with holding_the_write_lock(connector_context):
         futures = [
             writer.submit(_event(incident, "case-a", 1), "integration"),
             writer.submit(_event(incident, "case-a", 3), "integration"),  # sequence 2 is missing
@@ -85,7 +95,7 @@ def test_a_refused_event_stores_nothing_and_its_batch_neighbours_still_apply(
 def test_no_event_is_answered_before_its_batch_has_committed(
     connector_context: ConnectorContext, writer: EventWriter, incident: str
 ) -> None:
-    with write_lock(connector_context.engine):
+    with holding_the_write_lock(connector_context):
         future = writer.submit(_event(incident, "case-a", 1), "integration")
         time.sleep(0.3)
         assert not future.done()

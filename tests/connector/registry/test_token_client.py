@@ -56,6 +56,27 @@ def test_one_token_request_serves_many_calls_until_it_nears_expiry(
     assert route.call_count == 2
 
 
+def lookups(context: ConnectorContext, outcome: str) -> float:
+    value = context.metrics.registry.get_sample_value(
+        "m365bridge_connector_token_cache_lookups_total", {"outcome": outcome}
+    )
+    return value or 0.0
+
+
+@respx.mock
+def test_cache_lookups_are_counted_as_hits_and_misses(
+    connector_context: ConnectorContext, outbound_entity: str
+) -> None:
+    respx.post(TOKEN_URL).mock(side_effect=[token_response(1), token_response(2)])
+    client = TokenClient(connector_context)
+    client.get_token(outbound_entity, GRAPH)
+    client.get_token(outbound_entity, GRAPH)
+    client.get_token(outbound_entity, GRAPH)
+    client.get_token(outbound_entity, "https://other.example.test")
+    assert lookups(connector_context, "miss") == 2
+    assert lookups(connector_context, "hit") == 2
+
+
 @respx.mock
 def test_v2_token_url_asks_for_a_scope(connector_context: ConnectorContext) -> None:
     url = f"https://login.example.test/{TENANT}/oauth2/v2.0/token"
