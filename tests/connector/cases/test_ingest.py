@@ -25,9 +25,13 @@ from m365bridge.shared.errors import Conflict, UserError
 
 @contextmanager
 def holding_the_write_lock(context: ConnectorContext) -> Iterator[None]:
-    """A write transaction of this process (on SQLite it holds the write turn the writer thread needs)."""
+    """A write transaction the writer thread must wait for: on SQLite it holds the database's write turn;
+    PostgreSQL locks rows, not the database, so there it locks the event ledger against inserts."""
     with transaction(context.sessions, write=True) as session:
-        session.execute(text("SELECT 1"))
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text(f"LOCK TABLE {CaseEvent.__tablename__} IN EXCLUSIVE MODE"))
+        else:
+            session.execute(text("SELECT 1"))
         yield
 
 
