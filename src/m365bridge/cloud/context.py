@@ -13,12 +13,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, intend_to_write, lazy_writer, session_factory
+from m365bridge.shared.db import (
+    create_db_engine,
+    intend_to_write,
+    request_session,
+    session_factory,
+    unit_of_work,
+)
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -56,29 +61,12 @@ def get_session(request: Request) -> Iterator[Session]:
     Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
     commit would run after the response is sent, so a client could get its answer before the change is
     stored (or never stored, if the commit then fails).
-
-    A request that may change something (any method but GET, HEAD, OPTIONS) gets a writer: on SQLite its
-    transaction takes the write lock at its first statement, so reading and then writing while a
-    background job commits waits its turn instead of failing with "database is locked". An endpoint
-    that calls out over HTTP touches this session only after the call (shared/db.py ``lazy_writer``).
+    A request of any method but GET, HEAD, OPTIONS gets a writer (``shared.db.request_session``).
     """
-    factory = get_context(request).sessions
-    writes = request.method not in READ_ONLY_METHODS
-    yield from _request_session(lazy_writer(factory) if writes else factory())
+    yield from request_session(get_context(request).sessions, request.method)
 
 
 def get_write_session(request: Request) -> Iterator[Session]:
     """``get_session`` (declared the same way) whose transaction is a writer from the start, whatever
     the method: for endpoints that read then write under concurrency and never call out over HTTP."""
-    yield from _request_session(intend_to_write(get_context(request).sessions()))
-
-
-def _request_session(session: Session) -> Iterator[Session]:
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    yield from unit_of_work(intend_to_write(get_context(request).sessions()))

@@ -14,12 +14,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import migrate
-from m365bridge.shared.db import create_db_engine, lazy_writer, session_factory
+from m365bridge.shared.db import create_db_engine, request_session, session_factory
 from m365bridge.shared.metrics import Metrics
 from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -57,26 +56,9 @@ def get_session(request: Request) -> Iterator[Session]:
     Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
     commit would run after the response is sent, so a client could get its answer before the change is
     stored (or never stored, if the commit then fails).
-
-    A request that may change something (any method but GET, HEAD, OPTIONS) gets a writer: on SQLite its
-    transaction takes the write lock at its first statement, so reading and then writing while a
-    background job commits waits its turn instead of failing with "database is locked". An endpoint
-    that calls out over HTTP touches this session only after the call (shared/db.py ``lazy_writer``).
+    A request of any method but GET, HEAD, OPTIONS gets a writer (``shared.db.request_session``).
     """
-    factory = get_context(request).sessions
-    writes = request.method not in READ_ONLY_METHODS
-    yield from _request_session(lazy_writer(factory) if writes else factory())
-
-
-def _request_session(session: Session) -> Iterator[Session]:
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    yield from request_session(get_context(request).sessions, request.method)
 
 
 @contextmanager

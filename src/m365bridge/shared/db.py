@@ -150,7 +150,15 @@ def transaction(factory: sessionmaker[Session], *, write: bool = False) -> Itera
     committed; PostgreSQL ignores it. Never call out over HTTP inside a writing unit once it has run a
     statement; a unit that only reads needs no ``write``.
     """
-    session = lazy_writer(factory) if write else factory()
+    yield from unit_of_work(lazy_writer(factory) if write else factory())
+
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """Yield ``session``, then commit; roll back on any error; close it either way (a job's ``transaction``,
+    or a request's session as a FastAPI dependency)."""
     try:
         yield session
         session.commit()
@@ -159,3 +167,15 @@ def transaction(factory: sessionmaker[Session], *, write: bool = False) -> Itera
         raise
     finally:
         session.close()
+
+
+def request_session(factory: sessionmaker[Session], method: str) -> Iterator[Session]:
+    """The unit of work of a request with this HTTP method.
+
+    A request that may change something (any method but GET, HEAD, OPTIONS) gets a writer: on SQLite its
+    transaction takes the write lock at its first statement, so reading and then writing while a
+    background job commits waits its turn instead of failing with "database is locked". An endpoint
+    that calls out over HTTP touches its session only after the call (``lazy_writer``).
+    """
+    writes = method not in READ_ONLY_METHODS
+    yield from unit_of_work(lazy_writer(factory) if writes else factory())

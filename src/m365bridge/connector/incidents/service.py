@@ -140,8 +140,7 @@ def add_journal(
 ) -> JournalEntry:
     """Append a work note or comment. Takes the incident or just its sys_id, so callers on a hot path need
     not load it; the entry is written with the session's next flush."""
-    if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
-        raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
+    _check_journal(element)
     element_id = incident if isinstance(incident, str) else incident.sys_id
     entry = JournalEntry(
         name="incident",
@@ -155,13 +154,17 @@ def add_journal(
     return entry
 
 
+def _check_journal(element: str) -> None:
+    if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
+        raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
+
+
 def write_journal(
     connection: Connection, incident_sys_id: str, element: str, value: str, author: str
 ) -> None:
     """``add_journal`` on a Core connection (one INSERT, no session or ORM object), for callers that write
     many entries in one transaction (inbound case events)."""
-    if element not in (Journal.WORK_NOTES, Journal.COMMENTS):
-        raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
+    _check_journal(element)
     repository.insert_journal_entry(
         connection,
         name="incident",
