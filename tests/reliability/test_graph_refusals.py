@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -33,22 +33,10 @@ from m365bridge.shared.serving import serving
 from m365bridge.shared.tls import ServerCertificate
 from tests.connector.insights.world import Tenant, cloud_tenant, outbound_entity
 from tests.reliability.conftest import soak_size
+from tests.support.clock import VirtualClock
 from tests.support.httpfaults import BurstPlan, RefusingProxy
 
 PAGE_SIZE = 20
-
-
-@dataclass
-class VirtualClock:
-    now: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass

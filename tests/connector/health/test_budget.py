@@ -6,34 +6,22 @@ from bisect import bisect_left
 import pytest
 
 from m365bridge.connector.health.budget import MARGIN_SECONDS, BudgetExhausted, RequestBudget
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+from tests.support.clock import VirtualClock
 
 
 def test_a_minute_burst_of_240_goes_out_then_the_next_waits_for_the_first_to_leave_the_window() -> None:
-    fake = FakeTime()
-    budget = RequestBudget(clock=fake.clock, sleep=fake.sleep)
+    fake = VirtualClock()
+    budget = RequestBudget(clock=fake, sleep=fake.sleep)
     for _ in range(240):
         budget.acquire()
-    assert fake.slept == []
+    assert fake.sleeps == []
     budget.acquire()
-    assert fake.slept == [pytest.approx(60 + MARGIN_SECONDS)]
+    assert fake.sleeps == [pytest.approx(60 + MARGIN_SECONDS)]
 
 
 def test_past_the_hourly_budget_a_run_stops_rather_than_wait_longer_than_allowed() -> None:
-    fake = FakeTime()
-    budget = RequestBudget(clock=fake.clock, sleep=fake.sleep, max_wait=90)
+    fake = VirtualClock()
+    budget = RequestBudget(clock=fake, sleep=fake.sleep, max_wait=90)
     sent = 0
     with pytest.raises(BudgetExhausted) as caught:
         while True:
@@ -45,8 +33,8 @@ def test_past_the_hourly_budget_a_run_stops_rather_than_wait_longer_than_allowed
 
 
 def test_no_sliding_window_ever_holds_more_than_graph_allows() -> None:
-    fake = FakeTime()
-    budget = RequestBudget(clock=fake.clock, sleep=fake.sleep, max_wait=4000)
+    fake = VirtualClock()
+    budget = RequestBudget(clock=fake, sleep=fake.sleep, max_wait=4000)
     rng = random.Random(8)
     sent: list[float] = []
     for _ in range(2000):

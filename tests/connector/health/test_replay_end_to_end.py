@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -36,26 +36,12 @@ from m365bridge.shared.serving import serving
 from m365bridge.shared.tls import ServerCertificate
 from tests.conftest import DATASETS
 from tests.connector.insights.world import Tenant, cloud_tenant, outbound_entity
+from tests.support.clock import VirtualClock
 
 REPLAY = DATASETS / "m365-message-center" / "replay.jsonl"
 STEPS = 15
 PER_MINUTE = 6  # Graph allows 240; this low, most syncs meet a 429
 PAGE_SIZE = 200  # the largest page the cloud serves, so that full reads take several pages
-
-
-@dataclass
-class VirtualClock:
-    """Seconds on a clock that only the sync's sleeps move."""
-
-    now: float = 0.0
-    sleeps: list[float] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @dataclass
