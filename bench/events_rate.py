@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import BENCH_DIR, Result, free_port, ratio, rss_mb, run_load, server_process
+from harness import BENCH_DIR, Result, cpu_seconds, free_port, ratio, rss_mb, run_load, server_process
 from sqlalchemy import func, select
 
 from m365bridge.connector.cases.models import CaseEvent
@@ -129,9 +129,17 @@ def bare_rate(bodies: Path, warmup: Path, args: argparse.Namespace) -> dict[str,
         [str(BENCH_DIR / "serve.py"), "bare", "--port", str(port)], f"{url}/readyz"
     ) as server:
         load = {"concurrency": args.concurrency, "headers": {}, "loader": args.loader}
-        run_load(url + EVENTS_PATH, warmup, **load)
-        summary = run_load(url + EVENTS_PATH, bodies, **load)
-        summary["rss_mb"] = rss_mb(server.pid)
+        return measure(server.pid, url + EVENTS_PATH, bodies, warmup, load)
+
+
+def measure(pid: int, url: str, bodies: Path, warmup: Path, load: dict[str, Any]) -> dict[str, Any]:
+    """Post ``warmup`` then ``bodies``; the load summary of the second, with the server's CPU time per
+    acknowledged event over it (``cpu_ms``) and its RSS afterwards."""
+    run_load(url, warmup, **load)
+    cpu = cpu_seconds(pid)
+    summary = run_load(url, bodies, **load)
+    summary["cpu_ms"] = round((cpu_seconds(pid) - cpu) * 1000 / max(summary["ok"], 1), 3)
+    summary["rss_mb"] = rss_mb(pid)
     return summary
 
 
@@ -146,10 +154,7 @@ def connector_rate(
     with server_process(serve, f"{url}/readyz", **kw) as server:
         headers = {"Authorization": f"Bearer {credential(args.auth, record, url)}"}
         load = {"concurrency": args.concurrency, "headers": headers, "loader": args.loader}
-        run_load(url + EVENTS_PATH, warmup, **load)
-        summary = run_load(url + EVENTS_PATH, bodies, **load)
-        summary["rss_mb"] = rss_mb(server.pid)
-    return summary
+        return measure(server.pid, url + EVENTS_PATH, bodies, warmup, load)
 
 
 def main() -> None:
@@ -223,7 +228,8 @@ def main() -> None:
     expected = runs * (total + args.concurrency * 2)  # warm-up cases too; every event writes a work note
     bare = (before["rate"] + after["rate"]) / 2
     print(f"load generator: {ours['loader']}")
-    print(f"bare endpoint: {before['rate']} / {after['rate']} events/s (before / after)")
+    print(f"bare endpoint: {before['rate']} / {after['rate']} events/s (before / after), ", end="")
+    print(f"{before['cpu_ms']} / {after['cpu_ms']} ms of server CPU per request")
     if earlier:
         print(f"connector from {args.before_src} (before): {earlier['rate']} events/s, {_details(earlier)}")
     print(f"connector ({args.auth}): {ours['rate']} events/s, {_details(ours)}")
@@ -250,7 +256,10 @@ def main() -> None:
 
 def _details(summary: dict[str, Any]) -> str:
     retried = f", {summary['retries']} retries" if summary.get("retries") else ""
-    return f"statuses {summary['statuses']}{retried}, p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms"
+    latency = f"p50 {summary['p50_ms']} ms, p95 {summary['p95_ms']} ms"
+    return (
+        f"statuses {summary['statuses']}{retried}, {latency}, {summary['cpu_ms']} ms of server CPU per event"
+    )
 
 
 if __name__ == "__main__":

@@ -84,13 +84,16 @@ def server_process(
 ) -> Iterator[subprocess.Popen[bytes]]:
     """A server in its own process, ready when ``ready_url`` answers; terminated (by its pid) on exit.
 
-    With ``profile``, py-spy (dev extra) samples every thread of the server into that file (collapsed
-    stacks, one line per stack with its sample count), written when the server is stopped.
+    With ``profile``, py-spy (dev extra) samples the server's GIL holder, whichever thread it is, into that
+    file (collapsed stacks headed by the thread, one line per stack with its sample count), written when
+    the server is stopped.
     """
     command = [sys.executable, *args]
     if profile is not None:
         spy = str(Path(sys.executable).with_name("py-spy"))
-        record = ["record", "--nonblocking", "--format", "raw", "--rate", "100", "--output", str(profile)]
+        # --gil: only the thread holding the GIL, i.e. where the one core a Python process can use goes.
+        record = ["record", "--nonblocking", "--format", "raw", "--rate", "250", "--gil", "--threads"]
+        record += ["--output", str(profile)]
         command = [spy, *record, "--", *command]
     process = subprocess.Popen(command, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
     try:
@@ -112,6 +115,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) a process has used so far, from ``/proc/<pid>/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_load(

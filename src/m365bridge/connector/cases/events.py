@@ -1,16 +1,27 @@
 """Applying case events from the support service: exactly once, in per-case order, all or nothing.
 
-The hot path of the inbound Endpoint: one read of the case, one guarded update of it, one insert into the
-event ledger, and the work note (plus the thread entry for messages), all in the caller's transaction on a
-Core connection (no session, ORM objects or flush), since ``ingest`` applies many events per transaction.
-A sequence at or below the case's last one is a redelivery (acknowledged, no effect); one beyond the next
-is a gap (409, so the sender retries after delivering the missing one).
+The hot path of the inbound Endpoint. ``apply_events`` takes a whole batch (see ``ingest``) in two steps:
+
+1. **Plan.** Three reads for the whole batch (the cases it names, the event ids already in the ledger, the
+   incidents new cases would hang on), then every event decided in arrival order against that picture,
+   which each applied event moves on. A case's next event later in the same batch therefore applies; one
+   that skips a sequence answers 409. A sequence at or below the case's last one is a redelivery
+   (acknowledged, no effect). A refusal changes nothing but its own outcome.
+2. **Write.** One ``executemany`` per table: new cases, the touched cases (guarded by the sequence they had
+   when read), the ledger, thread entries and work notes.
+
+On SQLite the caller's ``BEGIN IMMEDIATE`` excludes every other writer between the two steps. Where
+another writer can interleave (PostgreSQL, several connector processes), the write step notices: a guard
+that matched fewer rows, or a unique key already taken, raises ``Interference`` and the caller retries the
+batch one event at a time (``apply_events`` of a single event, whose ``Interference`` is that event's 409).
+Everything runs on a Core connection (no session, ORM objects or flush).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection
@@ -19,14 +30,18 @@ from sqlalchemy.exc import IntegrityError
 from m365bridge.connector.cases import repository
 from m365bridge.connector.cases.models import RESOLVED
 from m365bridge.connector.incidents import service as incidents
+from m365bridge.connector.incidents.models import new_sys_id
 from m365bridge.connector.incidents.table import Journal
 from m365bridge.shared.errors import Conflict, NotFound, UserError
+from m365bridge.shared.orm import utcnow
 
 CASE_CREATED = "case.created"
 CASE_STATUS_CHANGED = "case.statusChanged"
 CASE_MESSAGE = "case.message"
 CASE_RESOLVED = "case.resolved"
 CASE_CONTACT_UPDATED = "case.contactUpdated"
+
+Outcome = bool | UserError  # applied, a redelivery, or the refusal
 
 
 @dataclass(frozen=True)
@@ -41,57 +56,150 @@ class Event:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class _CaseHead:
-    sys_id: str
-    number: str
-    incident_sys_id: str
-    last_sequence: int
+class Interference(Exception):
+    """Another writer changed a case or took an event id between this batch's reads and its writes."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what  # "case" or "ledger"
 
 
-def apply_event(connection: Connection, event: Event, *, author: str) -> bool:
-    """Apply ``event``; True when applied, False for a redelivery. Raises NotFound, Conflict, UserError."""
-    head = _head(connection, event)
-    if event.sequence <= head.last_sequence:
-        return False
-    if event.sequence > head.last_sequence + 1:
-        raise Conflict(
-            f"Event {event.sequence} of case {event.case_number} arrived before event "
-            f"{head.last_sequence + 1}; send the missing events first."
-        )
-    values, note, message = _effect(head, event)
-    changes = {"updated_at": event.occurred_at, **values}
-    if not repository.advance(connection, head.sys_id, event.sequence, **changes):
-        raise Conflict(f"Event {event.sequence} of case {event.case_number} is being applied; retry.")
+@dataclass
+class _Case:
+    """A case as the batch sees it: as read (or started by its case.created), plus the events applied."""
+
+    row: dict[str, Any]  # repository.CASE_STATE columns (the whole row for a new case)
+    read_sequence: int  # last_sequence when read, the guard of its update (0 for a new case)
+    new: bool = False
+    touched: bool = False
+
+
+@dataclass
+class _Plan:
+    outcomes: list[Outcome] = field(default_factory=list)
+    cases: list[_Case] = field(default_factory=list)  # touched, in first-touch order
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)  # incident, note, author
+
+
+def apply_events(connection: Connection, submitted: Sequence[tuple[Event, str]]) -> list[Outcome]:
+    """Apply ``(event, author)`` pairs in order; one outcome each. Raises ``Interference`` (nothing
+    written that the caller's transaction should keep) when another writer got in between."""
+    plan = _plan(connection, submitted)
+    _write(connection, plan)
+    return plan.outcomes
+
+
+def apply_one(connection: Connection, event: Event, author: str) -> Outcome:
+    """The event alone in a savepoint of its own: another writer's interference is this event's 409."""
     try:
-        repository.record_event(connection, event.id, event.case_id, event.sequence, event.type)
-    except IntegrityError:
-        raise Conflict(f"Event id {event.id} was already used for another event.") from None
+        with connection.begin_nested():
+            return apply_events(connection, [(event, author)])[0]
+    except Interference as interference:
+        if interference.what == "ledger":
+            return Conflict(f"Event id {event.id} was already used for another event.")
+        return Conflict(f"Event {event.sequence} of case {event.case_number} is being applied; retry.")
+
+
+def _plan(connection: Connection, submitted: Sequence[tuple[Event, str]]) -> _Plan:
+    events = [event for event, _ in submitted]
+    cases = {
+        row["case_id"]: _Case(row, row["last_sequence"])
+        for row in repository.case_states(connection, {event.case_id for event in events})
+    }
+    used_ids = repository.used_event_ids(connection, {event.id for event in events})
+    wanted = {event.incident_sys_id for event in events if event.case_id not in cases}
+    incidents_found = repository.existing_incidents(connection, wanted) if wanted else set()
+    plan = _Plan()
+    for event, author in submitted:
+        try:
+            plan.outcomes.append(_decide(plan, cases, used_ids, incidents_found, event, author))
+        except UserError as refusal:
+            plan.outcomes.append(refusal)
+    return plan
+
+
+def _decide(
+    plan: _Plan,
+    cases: dict[str, _Case],
+    used_ids: set[str],
+    incidents_found: set[str],
+    event: Event,
+    author: str,
+) -> bool:
+    case = cases.get(event.case_id) or _start(event, incidents_found)
+    last = case.row["last_sequence"]
+    if event.sequence <= last:
+        return False
+    if event.sequence > last + 1:
+        raise Conflict(
+            f"Event {event.sequence} of case {event.case_number} arrived before event {last + 1}; "
+            "send the missing events first."
+        )
+    values, note, message = _effect(case.row["number"], event)
+    if event.id in used_ids:
+        raise Conflict(f"Event id {event.id} was already used for another event.")
+    # Applied from here on: the batch's picture moves on.
+    cases[event.case_id] = case
+    if not case.touched:
+        case.touched = True
+        plan.cases.append(case)
+    case.row.update(values, updated_at=event.occurred_at, last_sequence=event.sequence)
+    used_ids.add(event.id)
+    plan.ledger.append(
+        {
+            "id": event.id,
+            "case_id": event.case_id,
+            "sequence": event.sequence,
+            "type": event.type,
+            "received_at": utcnow(),
+        }
+    )
     if message is not None:
-        repository.insert_message(connection, head.sys_id, **message)
+        plan.messages.append({"sys_id": new_sys_id(), "case_sys_id": case.row["sys_id"], **message})
     if note:
-        incidents.write_journal(connection, head.incident_sys_id, Journal.WORK_NOTES, note, author)
+        plan.notes.append((case.row["incident_sys_id"], note, author))
     return True
 
 
-def _head(connection: Connection, event: Event) -> _CaseHead:
-    row = repository.case_head(connection, event.case_id)
-    if row is not None:
-        return _CaseHead(*row)
+def _start(event: Event, incidents_found: set[str]) -> _Case:
+    """The case row a case.created starts when it overtakes the answer to the request that opened it."""
     if event.type != CASE_CREATED:
         raise NotFound(f"No Microsoft support case {event.case_id} ({event.case_number}) on this connector.")
-    # case.created can overtake the answer to the request that opened the case: start the row from it.
-    if not repository.incident_exists(connection, event.incident_sys_id):
+    if event.incident_sys_id not in incidents_found:
         raise NotFound(f"No incident has sys_id {event.incident_sys_id!r}.")
-    sys_id = repository.insert_case(
-        connection,
+    row = repository.new_case_row(
         case_id=event.case_id,
         number=event.case_number,
         incident_sys_id=event.incident_sys_id,
         title=str(event.data.get("title", "")),
         created_at=event.occurred_at,
     )
-    return _CaseHead(sys_id, event.case_number, event.incident_sys_id, 0)
+    return _Case(row, 0, new=True)
+
+
+def _write(connection: Connection, plan: _Plan) -> None:
+    new = [case.row for case in plan.cases if case.new]
+    changed = [case for case in plan.cases if not case.new]
+    try:
+        if new:
+            repository.insert_cases(connection, new)
+    except IntegrityError:
+        raise Interference("case") from None
+    if changed:
+        guarded = [(case.row, case.read_sequence) for case in changed]
+        if repository.update_case_states(connection, guarded) != len(guarded):
+            raise Interference("case")
+    try:
+        if plan.ledger:
+            repository.record_events(connection, plan.ledger)
+    except IntegrityError:
+        raise Interference("ledger") from None
+    if plan.messages:
+        repository.insert_messages(connection, plan.messages)
+    if plan.notes:
+        incidents.write_journals(connection, Journal.WORK_NOTES, plan.notes)
 
 
 def _text(data: dict[str, Any], key: str) -> str:
@@ -101,9 +209,9 @@ def _text(data: dict[str, Any], key: str) -> str:
     return value
 
 
-def _effect(head: _CaseHead, event: Event) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
+def _effect(number: str, event: Event) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
     """What the event changes on the case, the work note it writes, and the thread entry it adds."""
-    data, number = event.data, head.number
+    data = event.data
     if event.type == CASE_CREATED:
         status = str(data.get("status") or "new")
         return {"status": status}, f"Microsoft support case {number} was opened ({status}).", None
@@ -118,6 +226,7 @@ def _effect(head: _CaseHead, event: Event) -> tuple[dict[str, Any], str, dict[st
             "author_kind": str(data.get("authorKind") or "engineer"),
             "author": author,
             "body": body,
+            "client_message_id": None,
             "created_at": event.occurred_at,
         }
         return {}, f"Microsoft support case {number}: message from {author}:\n\n{body}", message

@@ -3,13 +3,14 @@
 SQLite admits one writer at a time, so concurrent requests that each open, write and commit their own
 transaction only take turns, paying a thread hop, a session, ``BEGIN IMMEDIATE`` and a commit per event.
 Here requests queue their events instead; the writer takes whatever has queued up (at most
-``inbound_event_batch_max``) and applies it in arrival order in one transaction, each event inside its own
-savepoint, so one event's refusal (gap, unknown case, bad data, reused id) rolls back that event alone. Every
-request learns its outcome only after the batch has committed: nothing is acknowledged before it is
-stored, and if the commit fails every event of the batch fails with it (the sender retries).
+``inbound_event_batch_max``) and applies it in arrival order in one transaction with ``events.apply_events``
+(three reads and one executemany per table for the whole batch). A refused event (gap, unknown case, bad
+data, reused id) changes nothing but its own answer. Every request learns its outcome only after the batch
+has committed: nothing is acknowledged before it is stored, and if the commit fails every event of the batch
+fails with it (the sender retries).
 
-Exactly-once and per-case order are ``events.apply_event``'s, unchanged: the batch sees its own earlier
-events, so a case's next event later in the same batch applies, and one that skipped a sequence answers 409.
+Should another writer interleave (PostgreSQL with several connector processes; SQLite's IMMEDIATE turn
+excludes it), the batch is rolled back and applied again one event at a time, each in its own savepoint.
 The thread starts with the first event and ends after ``IDLE_SECONDS`` without one.
 """
 
@@ -20,9 +21,9 @@ import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from m365bridge.connector.cases.events import Event, apply_event
+from m365bridge.connector.cases.events import Event, Interference, Outcome, apply_events, apply_one
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.shared.db import WRITE_INTENT
 from m365bridge.shared.errors import UserError
@@ -81,13 +82,8 @@ class EventWriter:
     def _write(self, batch: list[_Queued]) -> None:
         if not batch:
             return
-        outcomes: list[bool | UserError] = []
         try:
-            with self.engine.connect() as connection:
-                connection.execution_options(**WRITE_INTENT)
-                with connection.begin():
-                    for queued in batch:
-                        outcomes.append(_apply_one(connection, queued))
+            outcomes = self._apply(batch)
         except Exception as error:  # handed to every waiting request, which answers 500
             for queued in batch:
                 queued.outcome.set_exception(error)
@@ -98,14 +94,18 @@ class EventWriter:
             else:
                 queued.outcome.set_result(outcome)
 
-
-def _apply_one(connection: Connection, queued: _Queued) -> bool | UserError:
-    """The event's outcome; a refusal rolls back its own savepoint and leaves the batch's other events."""
-    try:
-        with connection.begin_nested():
-            return apply_event(connection, queued.event, author=queued.author)
-    except UserError as refusal:
-        return refusal
+    def _apply(self, batch: list[_Queued]) -> list[Outcome]:
+        """The batch's outcomes, committed: all at once, or one by one after another writer interfered."""
+        submitted = [(queued.event, queued.author) for queued in batch]
+        with self.engine.connect() as connection:
+            connection.execution_options(**WRITE_INTENT)
+            try:
+                with connection.begin():
+                    return apply_events(connection, submitted)
+            except Interference:
+                pass  # rolled back; nothing of the batch was kept
+            with connection.begin():
+                return [apply_one(connection, event, author) for event, author in submitted]
 
 
 def event_writer(context: ConnectorContext) -> EventWriter:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.incidents import encoded_query
 from m365bridge.connector.incidents.encoded_query import EncodedQuery, FieldMap
-from m365bridge.connector.incidents.models import Incident, JournalEntry, NumberCounter, new_sys_id
+from m365bridge.connector.incidents.models import Incident, JournalEntry, NumberCounter
 from m365bridge.connector.incidents.table import INCIDENT_FIELDS, JOURNAL_FIELDS
 from m365bridge.connector.users.models import User
 
@@ -116,9 +116,10 @@ def journals_for(
 _INSERT_JOURNAL = insert(cast(Table, JournalEntry.__table__))
 
 
-def insert_journal_entry(connection: Connection, **values: Any) -> None:
-    """One journal row by a single prebuilt Core INSERT, without a session or ORM object (hot paths)."""
-    connection.execute(_INSERT_JOURNAL, {"sys_id": new_sys_id(), **values})
+def insert_journal_entries(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Journal rows (every column given) by one prebuilt Core executemany, without a session or ORM objects
+    (hot paths)."""
+    connection.execute(_INSERT_JOURNAL, rows)
 
 
 def get_journal_entry(session: Session, sys_id: str) -> JournalEntry | None:

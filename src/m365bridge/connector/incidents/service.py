@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.incidents import repository
 from m365bridge.connector.incidents.changes import Changes, read_changes
-from m365bridge.connector.incidents.models import Incident, JournalEntry
+from m365bridge.connector.incidents.models import Incident, JournalEntry, new_sys_id
 from m365bridge.connector.incidents.table import (
     CLOSE_CODES,
     DONE_STATES,
@@ -159,21 +159,24 @@ def _check_journal(element: str) -> None:
         raise UserError(f"Unknown journal {element!r}: use work_notes or comments.")
 
 
-def write_journal(
-    connection: Connection, incident_sys_id: str, element: str, value: str, author: str
-) -> None:
-    """``add_journal`` on a Core connection (one INSERT, no session or ORM object), for callers that write
-    many entries in one transaction (inbound case events)."""
+def write_journals(connection: Connection, element: str, entries: Sequence[tuple[str, str, str]]) -> None:
+    """``add_journal`` for many ``(incident sys_id, text, author)`` entries at once on a Core connection (one
+    executemany, no session or ORM objects), for callers that write many entries in one transaction
+    (inbound case events). Each entry is stamped as it is prepared, so they keep their order."""
     _check_journal(element)
-    repository.insert_journal_entry(
-        connection,
-        name="incident",
-        element_id=incident_sys_id,
-        element=str(element),
-        value=value,
-        sys_created_by=author,
-        sys_created_on=utcnow(),
-    )
+    rows = [
+        {
+            "sys_id": new_sys_id(),
+            "name": "incident",
+            "element_id": incident_sys_id,
+            "element": str(element),
+            "value": value,
+            "sys_created_by": author,
+            "sys_created_on": utcnow(),
+        }
+        for incident_sys_id, value, author in entries
+    ]
+    repository.insert_journal_entries(connection, rows)
 
 
 def list_journal(
