@@ -20,7 +20,7 @@ from m365bridge.connector.app import create_app as create_connector_app
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.demo.provision import DemoRecord, provision
-from m365bridge.shared.serving import RunningServer, start_in_thread
+from m365bridge.shared.serving import RunningServer, settle_heap, start_in_thread
 from m365bridge.shared.tls import ensure_server_certificate
 
 console = Console()
@@ -33,6 +33,7 @@ def run_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int,
         shutil.rmtree(data_dir)
     servers = start_demo(mode=mode, data_dir=data_dir, cloud_port=cloud_port, connector_port=connector_port)
     elapsed = time.monotonic() - started
+    settle_heap()
     record = json.loads((data_dir / "demo.json").read_text())
     _print_summary(record, elapsed)
     stop = threading.Event()

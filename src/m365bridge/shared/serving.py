@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
 import time
@@ -77,4 +78,16 @@ def serving(
 def serve_forever(app: object, host: str, port: int, tls_dir: Path | None) -> None:
     """Serve in the foreground until Ctrl-C (uvicorn handles the signals)."""
     tls = ensure_server_certificate(tls_dir) if tls_dir else None
+    settle_heap()
     uvicorn.Server(uvicorn_config(app, host, port, tls)).run()
+
+
+def settle_heap() -> None:
+    """Move everything built so far (modules, the app, its routes, models and metadata) out of the garbage
+    collector's sight, once a long-running process has finished building it.
+
+    Otherwise every full collection walks those hundreds of thousands of objects again: measured on the
+    inbound events bench, about a tenth of the connector's CPU, in pauses of ~100 ms that showed as its
+    p95 latency. New objects are collected as before."""
+    gc.collect()
+    gc.freeze()
