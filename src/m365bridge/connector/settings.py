@@ -72,6 +72,7 @@ class ConnectorSettings(ServiceSettings):
     inbound_event_batch_max: int = Field(
         200,
         ge=1,
+        le=5000,  # a batch's look-ups bind one parameter per event; SQLite allows 32,766 per statement
         description="Most inbound case events applied in one transaction (group commit): events that "
         "arrive while a batch is being written are applied together in the next one, and each request is "
         "answered once its batch has committed.",
