@@ -68,7 +68,7 @@ class Interference(Exception):
 class _Case:
     """A case as the batch sees it: as read (or started by its case.created), plus the events applied."""
 
-    row: dict[str, Any]  # repository.CASE_STATE columns (the whole row for a new case)
+    row: dict[str, Any]  # sys_id, case_id, number, incident_sys_id, CASE_STATE (every column if new)
     read_sequence: int  # last_sequence when read, the guard of its update (0 for a new case)
     new: bool = False
     touched: bool = False
@@ -77,7 +77,7 @@ class _Case:
 @dataclass
 class _Plan:
     outcomes: list[Outcome] = field(default_factory=list)
-    cases: list[_Case] = field(default_factory=list)  # touched, in first-touch order
+    cases: list[_Case] = field(default_factory=list)  # those the batch changes or starts
     ledger: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # incident, note, author
@@ -181,7 +181,9 @@ def _start(event: Event, incidents_found: set[str]) -> _Case:
 
 def _write(connection: Connection, plan: _Plan) -> None:
     new = [case.row for case in plan.cases if case.new]
-    changed = [case for case in plan.cases if not case.new]
+    # Updated in sys_id order, the same in every writer, so two PostgreSQL writers touching the same cases
+    # wait for each other instead of deadlocking.
+    changed = sorted((case for case in plan.cases if not case.new), key=lambda case: case.row["sys_id"])
     try:
         if new:
             repository.insert_cases(connection, new)
