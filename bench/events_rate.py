@@ -29,7 +29,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from harness import BENCH_DIR, Result, cpu_seconds, free_port, ratio, rss_mb, run_load, server_process
+from harness import (
+    BENCH_DIR,
+    Result,
+    cpu_seconds,
+    free_port,
+    ratio,
+    rss_mb,
+    run_load,
+    served_pid,
+    server_process,
+)
 from sqlalchemy import func, select
 
 from m365bridge.connector.cases.models import CaseEvent
@@ -129,7 +139,7 @@ def bare_rate(bodies: Path, warmup: Path, args: argparse.Namespace) -> dict[str,
         [str(BENCH_DIR / "serve.py"), "bare", "--port", str(port)], f"{url}/readyz"
     ) as server:
         load = {"concurrency": args.concurrency, "headers": {}, "loader": args.loader}
-        return measure(server.pid, url + EVENTS_PATH, bodies, warmup, load)
+        return measure(served_pid(server), url + EVENTS_PATH, bodies, warmup, load)
 
 
 def measure(pid: int, url: str, bodies: Path, warmup: Path, load: dict[str, Any]) -> dict[str, Any]:
@@ -154,7 +164,7 @@ def connector_rate(
     with server_process(serve, f"{url}/readyz", **kw) as server:
         headers = {"Authorization": f"Bearer {credential(args.auth, record, url)}"}
         load = {"concurrency": args.concurrency, "headers": headers, "loader": args.loader}
-        return measure(server.pid, url + EVENTS_PATH, bodies, warmup, load)
+        return measure(served_pid(server), url + EVENTS_PATH, bodies, warmup, load)
 
 
 def main() -> None:

@@ -109,6 +109,15 @@ def server_process(
             process.wait()
 
 
+def served_pid(process: subprocess.Popen[bytes]) -> int:
+    """The server's own pid, for its RSS and CPU: under ``profile`` that is py-spy's child."""
+    if Path(str(process.args[0])).name == "py-spy":  # type: ignore[index]
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+    return process.pid
+
+
 def rss_mb(pid: int) -> float:
     """Resident set size of a process, from ``/proc/<pid>/status`` (VmRSS, kB)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
