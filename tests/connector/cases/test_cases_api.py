@@ -15,6 +15,7 @@ from m365bridge.connector.setup.models import SetupState
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 from tests.e2e.loop import API, Loop, write
+from tests.support.deferred_writes import recording_deferred_writes
 
 NOT_AN_ADMIN = (
     "{} is not a valid Microsoft 365 admin account. You need Microsoft 365 admin privileges to open a "
@@ -71,7 +72,9 @@ def test_link_account_accepts_only_a_tenant_admin_and_cases_then_use_it(loop: Lo
     else:
         raise AssertionError("a non-admin email was linked")
     admin = loop.record.users["tenant_admin"]["user_name"]
-    assert cases.link_account(loop.connector, user_id, admin) == admin
+    with recording_deferred_writes() as breaches:
+        assert cases.link_account(loop.connector, user_id, admin) == admin
+    assert breaches == []  # reads the user, then writes it: a writer from its first statement
     case = loop.escalate(loop.new_incident())
     assert case["adminEmail"] == admin
     assert cases.link_account(loop.connector, user_id, "") is None

@@ -16,6 +16,7 @@ from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
 from tests.connector.conftest import TOKEN_URL
 from tests.connector.health.fake_graph import GRAPH_URL, FakeGraph, issue, message
+from tests.support.deferred_writes import recording_deferred_writes
 
 BASE = utcnow().replace(microsecond=0) - dt.timedelta(days=1)
 
@@ -52,8 +53,10 @@ def test_first_sync_follows_every_next_link(
         graph.put("issues", issue(f"EX{n}", BASE + dt.timedelta(minutes=n)))
         graph.put("messages", message(f"MC{n}", BASE + dt.timedelta(minutes=n)))
 
-    outcome = run(connector_context, outbound_entity)
+    with recording_deferred_writes() as breaches:
+        outcome = run(connector_context, outbound_entity)
 
+    assert breaches == []  # every unit that writes (the first one adds the sync state) is a writer
     assert outcome.error is None and outcome.full
     assert sorted(stored(connector_context, ServiceHealthIssue)) == [f"EX{n}" for n in range(5)]
     assert sorted(stored(connector_context, ServiceMessage)) == [f"MC{n}" for n in range(5)]

@@ -224,7 +224,7 @@ def link_account(context: ConnectorContext, user_id: str, email: str) -> str | N
             raise UserError(f"{email} is not an email address.")
         if not _call(context, setup, lambda s: s.tenant_admin(email)):
             raise NotAnAdmin(email)
-    with transaction(context.sessions) as session:
+    with transaction(context.sessions, write=True) as session:
         user = users.get_user(session, user_id)
         users.update_user(session, user, UserChanges(m365_admin_email=email))
     return email or None

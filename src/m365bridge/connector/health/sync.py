@@ -137,7 +137,7 @@ class _SyncPass:
     ) -> None:
         settings = self._context.settings
         started = utcnow()
-        with transaction(self._context.sessions) as session:
+        with transaction(self._context.sessions, write=True) as session:  # the first sync adds the row
             state = repository.sync_state(session, name)
             watermark, last_full = state.watermark, state.last_full_sync_at
         full = (

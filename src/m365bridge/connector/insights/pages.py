@@ -21,6 +21,7 @@ from m365bridge.connector.insights import repository, service
 from m365bridge.connector.insights.endpoints import TAB_ROLES
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.web.templating import redirect, render
+from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 
 router = APIRouter(tags=["Microsoft 365 support tab"], include_in_schema=False)
@@ -49,14 +50,17 @@ def tab_page(
     )
 
 
-def _hidden(session: Session, incident: Incident, user: Principal) -> Response:
-    system_log.write(
-        session,
-        "info",
-        f"The Microsoft 365 support tab is hidden from {user.user_name}: it needs the role "
-        f"{' or '.join(TAB_ROLES)}.",
-        context={"user": user.user_name, "incident": incident.number},
-    )
+def _hidden(context: ConnectorContext, incident: Incident, user: Principal) -> Response:
+    # A GET's session only reads; the log line is written by a writer unit of its own (the SQLite writer
+    # rule: a transaction that reads and then writes can meet "database is locked").
+    with transaction(context.sessions, write=True) as log_session:
+        system_log.write(
+            log_session,
+            "info",
+            f"The Microsoft 365 support tab is hidden from {user.user_name}: it needs the role "
+            f"{' or '.join(TAB_ROLES)}.",
+            context={"user": user.user_name, "incident": incident.number},
+        )
     return redirect(f"/incidents/{incident.sys_id}", flash="You do not see the Microsoft 365 support tab.")
 
 
@@ -69,7 +73,7 @@ def support_tab(
 ) -> Response:
     incident = incidents.get_incident(session, sys_id)
     if not user.has_role(*TAB_ROLES):
-        return _hidden(session, incident, user)
+        return _hidden(get_context(request), incident, user)
     return tab_page(request, session, incident, user)
 
 
