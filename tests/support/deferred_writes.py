@@ -8,7 +8,7 @@ under test: tests' own set-up may call services in plain units, since nothing el
 
 Also a pytest plugin for an audit of the whole suite, writing one line per breach to ``$DEFERRED_WRITES_LOG``:
 
-    DEFERRED_WRITES_LOG=/tmp/deferred.log pytest -p tests.support.deferred_writes tests/connector
+    DEFERRED_WRITES_LOG=/tmp/deferred.log PYTHONPATH=. pytest -p tests.support.deferred_writes tests/connector
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ def _frames() -> list[str]:
     return [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in ours[::-1]]
 
 
-def _on_begin(connection: Connection) -> None:
-    connection.info[_READ] = False
+def _make_listeners(sink: list[str]) -> tuple[Any, Any]:
+    """A fresh pair per recording, so recordings can nest (the plugin's, a test's) and leave separately."""
 
+    def on_begin(connection: Connection) -> None:
+        connection.info[_READ] = False
 
-def _make_listener(sink: list[str]) -> Any:
     def before_cursor_execute(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
         if connection.dialect.name != "sqlite":
             return
@@ -56,20 +57,20 @@ def _make_listener(sink: list[str]) -> Any:
         ):
             sink.append(f"{statement.split(chr(10))[0][:70]}  <-  {' < '.join(_frames()[:5])}")
 
-    return before_cursor_execute
+    return on_begin, before_cursor_execute
 
 
 @contextmanager
 def recording_deferred_writes() -> Iterator[list[str]]:
     breaches: list[str] = []
-    listener = _make_listener(breaches)
-    event.listen(Engine, "begin", _on_begin)
+    on_begin, listener = _make_listeners(breaches)
+    event.listen(Engine, "begin", on_begin)
     event.listen(Engine, "before_cursor_execute", listener)
     try:
         yield breaches
     finally:
         event.remove(Engine, "before_cursor_execute", listener)
-        event.remove(Engine, "begin", _on_begin)
+        event.remove(Engine, "begin", on_begin)
 
 
 def pytest_configure(config: Any) -> None:  # the plugin form: log every breach of the whole run
