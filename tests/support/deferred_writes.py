@@ -31,9 +31,9 @@ _WRITES = ("INSERT", "UPDATE", "DELETE")
 
 def _frames() -> list[str]:
     """The stack's frames in product or test code, innermost first."""
-    ours = [
-        f for f in traceback.extract_stack() if "/src/m365bridge/" in f.filename or "/tests/" in f.filename
-    ]
+    stack = traceback.extract_stack()
+    ours = [f for f in stack if "/src/m365bridge/" in f.filename or "/tests/" in f.filename]
+    ours = [f for f in ours if not f.filename.endswith("support/deferred_writes.py")]
     return [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in ours[::-1]]
 
 
@@ -77,9 +77,8 @@ def pytest_configure(config: Any) -> None:  # the plugin form: log every breach 
     log = os.environ.get("DEFERRED_WRITES_LOG")
     if not log:
         return
-    breaches: list[str] = []
     manager = recording_deferred_writes()
-    manager.__enter__()
+    breaches = manager.__enter__()
 
     def flush() -> None:
         manager.__exit__(None, None, None)
