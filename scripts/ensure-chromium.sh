@@ -8,11 +8,4 @@ command -v certutil >/dev/null 2>&1 || missing+=(libnss3-tools)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ensure-chromium: ${missing[*]} missing; install them (apt-get install ${missing[*]}) or run as root" >&2
-  exit 1
-fi
-echo "ensure-chromium: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/apt-install.sh" ensure-chromium "${missing[@]}"

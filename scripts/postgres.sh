@@ -31,14 +31,7 @@ find_bin_dir() {
 ensure_binaries() {
   BIN=$(find_bin_dir)
   if [ -z "$BIN" ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "postgres.sh: initdb not found; install PostgreSQL (apt-get install postgresql) or run as root" >&2
-      exit 1
-    fi
-    echo "postgres.sh: installing Debian's postgresql" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    scripts/apt-install.sh postgres.sh postgresql
     BIN=$(find_bin_dir)
     [ -n "$BIN" ] || { echo "postgres.sh: no initdb after installing postgresql" >&2; exit 1; }
   fi

@@ -64,7 +64,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 # Execution options for a session that will write: on SQLite its transaction starts with BEGIN IMMEDIATE.
-WRITE_INTENT = {"m365bridge_begin": "IMMEDIATE"}
+_BEGIN = "m365bridge_begin"
+WRITE_INTENT = {_BEGIN: "IMMEDIATE"}
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -81,7 +82,7 @@ def _sqlite_begin(connection: Connection) -> None:
     outbound HTTP log, would wait for it.
     """
     options = connection.get_execution_options()
-    if options.get("m365bridge_begin") != "IMMEDIATE":
+    if options.get(_BEGIN) != WRITE_INTENT[_BEGIN]:
         connection.exec_driver_sql("BEGIN")
         return
     lock = options[_QUEUE]
@@ -106,13 +107,15 @@ def _record_info(connection: Connection) -> dict[Any, Any]:
 
 
 def _end_turn(connection: Connection) -> None:
-    lock = _record_info(connection).pop(_TURN, None)
-    if lock is not None:
-        lock.release()
+    _release_turn(_record_info(connection))
 
 
 def _end_turn_at_checkin(_dbapi_connection: Any, record: Any) -> None:
-    lock = record.record_info.pop(_TURN, None)
+    _release_turn(record.record_info)
+
+
+def _release_turn(record_info: dict[Any, Any]) -> None:
+    lock = record_info.pop(_TURN, None)
     if lock is not None:
         lock.release()
 
@@ -150,7 +153,11 @@ def transaction(factory: sessionmaker[Session], *, write: bool = False) -> Itera
     committed; PostgreSQL ignores it. Never call out over HTTP inside a writing unit once it has run a
     statement; a unit that only reads needs no ``write``.
     """
-    yield from unit_of_work(lazy_writer(factory) if write else factory())
+    yield from unit_of_work(_new_session(factory, write=write))
+
+
+def _new_session(factory: sessionmaker[Session], *, write: bool) -> Session:
+    return lazy_writer(factory) if write else factory()
 
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -177,5 +184,4 @@ def request_session(factory: sessionmaker[Session], method: str) -> Iterator[Ses
     background job commits waits its turn instead of failing with "database is locked". An endpoint
     that calls out over HTTP touches its session only after the call (``lazy_writer``).
     """
-    writes = method not in READ_ONLY_METHODS
-    yield from unit_of_work(lazy_writer(factory) if writes else factory())
+    yield from unit_of_work(_new_session(factory, write=method not in READ_ONLY_METHODS))

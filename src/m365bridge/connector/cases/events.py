@@ -71,13 +71,12 @@ class _Case:
     row: dict[str, Any]  # sys_id, case_id, number, incident_sys_id, CASE_STATE (every column if new)
     read_sequence: int  # last_sequence when read, the guard of its update (0 for a new case)
     new: bool = False
-    touched: bool = False
 
 
 @dataclass
 class _Plan:
     outcomes: list[Outcome] = field(default_factory=list)
-    cases: list[_Case] = field(default_factory=list)  # those the batch changes or starts
+    cases: dict[str, _Case] = field(default_factory=dict)  # by sys_id: those the batch changes or starts
     ledger: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     notes: list[tuple[str, str, str]] = field(default_factory=list)  # incident, note, author
@@ -98,7 +97,7 @@ def apply_one(connection: Connection, event: Event, author: str) -> Outcome:
             return apply_events(connection, [(event, author)])[0]
     except Interference as interference:
         if interference.what == "ledger":
-            return Conflict(f"Event id {event.id} was already used for another event.")
+            return _id_reused(event)
         return Conflict(f"Event {event.sequence} of case {event.case_number} is being applied; retry.")
 
 
@@ -109,7 +108,7 @@ def _plan(connection: Connection, submitted: Sequence[tuple[Event, str]]) -> _Pl
         for row in repository.case_states(connection, {event.case_id for event in events})
     }
     used_ids = repository.used_event_ids(connection, {event.id for event in events})
-    wanted = {event.incident_sys_id for event in events if event.case_id not in cases}
+    wanted = {e.incident_sys_id for e in events if e.type == CASE_CREATED and e.case_id not in cases}
     incidents_found = repository.existing_incidents(connection, wanted) if wanted else set()
     plan = _Plan()
     for event, author in submitted:
@@ -139,12 +138,10 @@ def _decide(
         )
     values, note, message = _effect(case.row["number"], event)
     if event.id in used_ids:
-        raise Conflict(f"Event id {event.id} was already used for another event.")
+        raise _id_reused(event)
     # Applied from here on: the batch's picture moves on.
     cases[event.case_id] = case
-    if not case.touched:
-        case.touched = True
-        plan.cases.append(case)
+    plan.cases.setdefault(case.row["sys_id"], case)
     case.row.update(values, updated_at=event.occurred_at, last_sequence=event.sequence)
     used_ids.add(event.id)
     plan.ledger.append(
@@ -161,6 +158,10 @@ def _decide(
     if note:
         plan.notes.append((case.row["incident_sys_id"], note, author))
     return True
+
+
+def _id_reused(event: Event) -> Conflict:
+    return Conflict(f"Event id {event.id} was already used for another event.")
 
 
 def _start(event: Event, incidents_found: set[str]) -> _Case:
@@ -180,10 +181,10 @@ def _start(event: Event, incidents_found: set[str]) -> _Case:
 
 
 def _write(connection: Connection, plan: _Plan) -> None:
-    new = [case.row for case in plan.cases if case.new]
+    new = [case.row for case in plan.cases.values() if case.new]
     # Updated in sys_id order, the same in every writer, so two PostgreSQL writers touching the same cases
     # wait for each other instead of deadlocking.
-    changed = sorted((case for case in plan.cases if not case.new), key=lambda case: case.row["sys_id"])
+    changed = [plan.cases[sys_id] for sys_id in sorted(plan.cases) if not plan.cases[sys_id].new]
     try:
         if new:
             repository.insert_cases(connection, new)
