@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.dependencies import Principal, require_ui_user
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
-from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.incidents.endpoints import READ_ROLES
-from m365bridge.connector.incidents.models import Incident
-from m365bridge.connector.incidents.pages import form_context
+from m365bridge.connector.incidents.pages import form_context_for
 from m365bridge.connector.insights import repository, service
 from m365bridge.connector.insights.endpoints import TAB_ROLES
 from m365bridge.connector.logs import system_log
+from m365bridge.connector.servicedesk import desk_for
+from m365bridge.connector.servicedesk.port import DeskIncident
 from m365bridge.connector.web.templating import redirect, render
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
@@ -30,13 +30,13 @@ router = APIRouter(tags=["Microsoft 365 support tab"], include_in_schema=False)
 def tab_page(
     request: Request,
     session: Session,
-    incident: Incident,
+    incident: DeskIncident,
     user: Principal,
     *,
     status: int = 200,
     **extra: str,
 ) -> Response:
-    context = form_context(session, incident, user, "m365")
+    context = form_context_for(session, incident.sys_id, user, "m365")
     results = service.stored_results(session, incident)
     return render(
         request,
@@ -50,7 +50,7 @@ def tab_page(
     )
 
 
-def _hidden(context: ConnectorContext, incident: Incident, user: Principal) -> Response:
+def _hidden(context: ConnectorContext, incident: DeskIncident, user: Principal) -> Response:
     # A GET's session only reads; the log line is written by a writer unit of its own (the SQLite writer
     # rule: a transaction that reads and then writes can meet "database is locked").
     with transaction(context.sessions, write=True) as log_session:
@@ -71,9 +71,10 @@ def support_tab(
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    incident = incidents.get_incident(session, sys_id)
+    context = get_context(request)
+    incident = desk_for(context).get_incident(session, sys_id)
     if not user.has_role(*TAB_ROLES):
-        return _hidden(get_context(request), incident, user)
+        return _hidden(context, incident, user)
     return tab_page(request, session, incident, user)
 
 
@@ -85,7 +86,7 @@ def _ask(
     user: Principal,
     search: str | None,
 ) -> Response:
-    incident = incidents.get_incident(session, sys_id)
+    incident = desk_for(context).get_incident(session, sys_id)
     try:
         service.run_insights(context, session, incident, user, search=search)
     except UserError as error:
@@ -125,9 +126,10 @@ def feedback(
     result_id: str = Form(...),
     vote: str = Form(...),
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
+    context: ConnectorContext = Depends(get_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    incident = incidents.get_incident(session, sys_id)
+    incident = desk_for(context).get_incident(session, sys_id)
     try:
         service.record_feedback(session, incident, user, result_id=result_id, vote=vote)
     except UserError as error:
