@@ -250,7 +250,9 @@ def test_a_batch_writes_its_work_notes_through_the_port_at_once_and_keys_cases_b
     with holding_the_write_lock(connector_context):
         futures = [writer.submit(event, "integration") for event in events]
     assert [_outcome(future) for future in futures] == [True, True, True]
-    assert desk.batches == [[f"case-event:{event.id}" for event in events]]
+    # The first event may have been taken alone before the rest queued up behind the lock.
+    assert [key for batch in desk.batches for key in batch] == [f"case-event:{event.id}" for event in events]
+    assert max(len(batch) for batch in desk.batches) >= 2
     with transaction(connector_context.sessions) as session:
         number = session.get(Incident, incident).number
         rows = session.execute(select(SupportCase.incident_sys_id, SupportCase.incident_number)).all()
