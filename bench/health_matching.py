@@ -86,7 +86,9 @@ def demo_issues() -> Iterator[ConnectorContext]:
                 documents = [issue_resource(issue) for issue in cloud_repository.issues_of(session, TENANT)]
         finally:
             cloud.close()
-        documents += [_open_issue(f"BENCH{number:02d}", scenario) for number, scenario in enumerate(SCENARIOS)]
+        documents += [
+            _open_issue(f"BENCH{number:02d}", scenario) for number, scenario in enumerate(SCENARIOS)
+        ]
         connector = ConnectorContext.build(
             ConnectorSettings(data_dir=Path(folder) / "connector", health_sync_autostart=False)
         )

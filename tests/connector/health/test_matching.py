@@ -101,7 +101,7 @@ def catalogue(connector_context: ConnectorContext) -> None:
             "TM1",
             NOW,
             title="Users may be unable to load chat messages in Microsoft Teams",
-            impactDescription="Users may see a spinning icon instead of their chat messages in the web client.",
+            impactDescription="Users may see a spinning icon instead of chat messages in the web client.",
             **TEAMS_CHAT,
         ),
         issue(
@@ -154,12 +154,16 @@ def test_a_word_in_common_does_not_list_another_products_issue(connector_context
     assert matched(connector_context, "Users can't send mail from Outlook on the web") == ["EX1"]
 
 
-def test_the_issue_that_explains_more_of_the_incident_ranks_first(connector_context: ConnectorContext) -> None:
+def test_the_issue_that_explains_more_of_the_incident_ranks_first(
+    connector_context: ConnectorContext,
+) -> None:
     catalogue(connector_context)
     with transaction(connector_context.sessions) as session:
         repository.upsert_issue(
             session,
-            issue("OL2", NOW, title="Outlook desktop client may not start", impactDescription="", **CALENDARS),
+            issue(
+                "OL2", NOW, title="Outlook desktop client may not start", impactDescription="", **CALENDARS
+            ),
         )
     with transaction(connector_context.sessions) as session:
         found = match_issues(session, "outlook crashes opening a shared calendar", now=NOW)

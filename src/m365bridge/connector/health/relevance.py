@@ -17,12 +17,13 @@ The constants were chosen on the tune half of ``bench/health_match_set.jsonl`` (
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from m365bridge.connector.health.wording import terms, words
+from m365bridge.connector.health.wording import STOPWORDS, stem, words
 
 IMPACT_SHARE = 0.8
 TYPO_SHARE = 0.8
@@ -53,14 +54,18 @@ class IssueScorer:
         spellings: dict[str, str] = {}
         for index, (issue_id, fields) in enumerate(issues):
             self._ids.append(issue_id)
-            self._scopes.append(frozenset(terms(fields.get("scope", ""))))
+            scope: set[str] = set()
             for name, text in fields.items():
                 share = 1.0 if name in FULL_FIELDS else IMPACT_SHARE
-                for term in terms(text):
+                for word in words(text):
+                    term = spellings.setdefault(word, term_of(word))
+                    if not term:
+                        continue
                     docs = self._postings[term]
                     docs[index] = max(docs.get(index, 0.0), share)
-                for word in words(text):
-                    spellings.setdefault(word, term_of(word))
+                    if name == "scope":
+                        scope.add(term)
+            self._scopes.append(frozenset(scope))
         self._products = frozenset().union(*self._scopes)
         count = len(self._ids)
         self._idf = {
@@ -74,7 +79,7 @@ class IssueScorer:
         return len(self._ids)
 
     def score(self, text: str) -> list[Scored]:
-        """Every issue that shares a word with ``text``, with its score, best first."""
+        """The issues that score at least ``MIN_SCORE`` for ``text`` (no other can be listed), best first."""
         total = 0.0
         unknown = 0
         named: set[str] = set()
@@ -99,14 +104,14 @@ class IssueScorer:
         # Unknown words count less and less: an agent's context ("for the whole sales team since Monday")
         # should not drown the two words that name the problem.
         total += self._unknown_weight * math.sqrt(unknown)
-        if total <= 0.0:
-            return []
+        # A product mismatch only lowers a score, so what is below the floor here stays below it.
+        floor = MIN_SCORE * total
         scored = [
             Scored(self._ids[index], round(value / total * self._fit(index, named), 4))
             for index, value in gained.items()
+            if value >= floor
         ]
-        return sorted(scored, key=lambda item: -item.score)
-
+        return sorted((item for item in scored if item.score >= MIN_SCORE), key=lambda item: -item.score)
 
     def _fit(self, index: int, named: set[str]) -> float:
         """An incident that names a service or feature ("outlook", "chat") is rarely about an issue whose
@@ -116,15 +121,14 @@ class IssueScorer:
 
 def term_of(word: str) -> str:
     """The term one word (from ``words``) becomes, or "" for a stopword."""
-    found = terms(word)
-    return found[0] if found else ""
+    return "" if word in STOPWORDS else stem(word)
 
 
 def shortlist(scored: list[Scored]) -> list[Scored]:
-    """The issues worth showing: above ``MIN_SCORE`` and close enough to the best one."""
+    """The issues worth showing, from ``IssueScorer.score`` (best first): those close enough to the best."""
     if not scored:
         return []
-    floor = max(MIN_SCORE, scored[0].score * MIN_SHARE_OF_BEST)
+    floor = scored[0].score * MIN_SHARE_OF_BEST
     return [item for item in scored if item.score >= floor]
 
 
@@ -133,7 +137,8 @@ class _TypoIndex:
     through shared deletions (a word and its typo share a form with one letter removed)."""
 
     def __init__(self, spellings: Mapping[str, str]) -> None:
-        self._terms = frozenset(term for term in spellings.values() if term)
+        self._term_set = frozenset(term for term in spellings.values() if term)
+        self._terms = sorted(self._term_set)
         self._spellings = {word: term for word, term in spellings.items() if term and len(word) >= 5}
         self._by_deletion: dict[str, set[str]] = defaultdict(set)
         for word in self._spellings:
@@ -142,12 +147,16 @@ class _TypoIndex:
 
     def nearest(self, word: str, term: str) -> str | None:
         """The term of the closest known word, or None; ties go to the alphabetically first word. A known
-        term that begins with ``term`` (or that ``term`` begins with) counts as near too: the stemmer
-        leaves "fails" and "failures" apart."""
+        term of four letters or more that begins with ``term`` (the first in alphabetical order), or that
+        ``term`` begins with (the longest), counts as near too: the stemmer leaves "fails" and "failures"
+        apart."""
         if len(term) >= 4:
-            for known in sorted(self._terms):
-                if len(known) >= 4 and (known.startswith(term) or term.startswith(known)):
-                    return known
+            longer = bisect.bisect_left(self._terms, term)
+            if longer < len(self._terms) and self._terms[longer].startswith(term):
+                return self._terms[longer]
+            for end in range(len(term) - 1, 3, -1):
+                if term[:end] in self._term_set:
+                    return term[:end]
         if len(word) < 5:
             return None
         limit = 2 if len(word) >= 9 else 1
