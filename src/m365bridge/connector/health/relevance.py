@@ -2,17 +2,19 @@
 
 The score is the share of the incident's words an issue accounts for, each word weighted by how much it
 tells issues apart (its idf over the synced issues). A word in the issue's title or scope (service, feature,
-feature group) counts fully, one only in the impact description counts ``IMPACT_SHARE``. A word that no
-issue uses still weighs ``UNKNOWN_SHARE`` of the rarest word's weight: "printer jam on floor 3" consists of
-such words, so no issue explains it, while "users" or "can't" weigh next to nothing either way. When the
+feature group) counts fully, one only in the impact description counts ``IMPACT_SHARE``. Words that no
+issue uses still weigh, together, ``UNKNOWN_SHARE`` of the rarest word's weight times the square root of
+their number: "printer jam on floor 3" consists of such words, so no issue explains it, while "users" or
+"can't" weigh next to nothing either way. When the
 incident names a service or feature (a word of some issue's scope) and an issue's scope has none of the
 named ones, its score is multiplied by ``PRODUCT_MISMATCH``.
 
 Typing errors are forgiven against the issues' own vocabulary: a word no issue uses that is one edit away
-(two for long words) from one that an issue uses counts as that word, at ``TYPO_SHARE``.
+(two for long words) from one that an issue uses, or whose stem begins another's ("fails", "failures"),
+counts as that word, at ``TYPO_SHARE``.
 
-The constants were chosen on the tune half of ``bench/health_match_set.jsonl`` (``bench/health_matching.py
---tune``); the test half reports them.
+The constants other than ``TYPO_SHARE`` were chosen on the tune half of ``bench/health_match_set.jsonl``
+(``bench/health_matching.py --tune``); the test half reports them.
 """
 
 from __future__ import annotations
