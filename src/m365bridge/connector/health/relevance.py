@@ -36,6 +36,8 @@ MIN_SCORE = 0.4
 MIN_SHARE_OF_BEST = 0.5
 
 FULL_FIELDS = ("title", "scope")
+# Longer "words" (a pasted token, a URL) are never near another word; looking costs their length squared.
+LONGEST_WORD = 40
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ class _TypoIndex:
         term of four letters or more that begins with ``term`` (the first in alphabetical order), or that
         ``term`` begins with (the longest), counts as near too: the stemmer leaves "fails" and "failures"
         apart."""
+        if len(word) > LONGEST_WORD:
+            return None
         if len(term) >= 4:
             longer = bisect.bisect_left(self._terms, term)
             if longer < len(self._terms) and self._terms[longer].startswith(term):
