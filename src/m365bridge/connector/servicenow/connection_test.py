@@ -113,7 +113,7 @@ def _roles(
     if roles & WORK_NOTE_ROLES:
         held = ", ".join(sorted(roles & WORK_NOTE_ROLES))
         return CheckResult(ROLES, Outcome.PASSED, f"reads incidents and work notes; writes with role {held}")
-    missing = errors.Forbidden(
+    missing = errors.MissingRoles(
         f"The account reads incidents but holds none of {', '.join(sorted(WORK_NOTE_ROLES))} "
         f"(it holds: {', '.join(sorted(roles)) or 'no roles'}), so it cannot write work notes.",
         fix="Grant the integration account the itil role (User Administration > Users > Roles).",
@@ -140,12 +140,11 @@ def _clock(
             CLOCK, Outcome.PASSED, f"the clocks differ by {abs(skew):.0f} s (at most {allowed} s)"
         )
     ahead = "ahead of" if skew > 0 else "behind"
-    error = errors.ServiceNowError(
+    error = errors.ClockSkew(
         f"The instance's clock is {abs(skew):.0f} s {ahead} this machine's (more than {allowed} s).",
         fix="Synchronise this machine's clock (NTP): token lifetimes and the poll's sys_updated_on "
         "watermark assume the clocks agree.",
     )
-    error.kind = "clock_skew"
     return failed(CLOCK, error)
 
 

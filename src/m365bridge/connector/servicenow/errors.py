@@ -55,6 +55,18 @@ class Forbidden(ServiceNowError):
     kind = "forbidden"
 
 
+class MissingRoles(Forbidden):
+    """The account's roles (``sys_user_has_role``) lack one the connector needs; found before any write."""
+
+    kind = "missing_roles"
+
+
+class ClockSkew(ServiceNowError):
+    """The instance's ``Date`` header and this machine's clock disagree beyond the allowed skew."""
+
+    kind = "clock_skew"
+
+
 class RecordNotFound(ServiceNowError):
     """404 on a record: it does not exist, or an ACL hides it (ServiceNow does not say which)."""
 
