@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from m365bridge.connector.incidents.models import Incident, JournalEntry
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.logs.http_log import OutboundHttpRequest
-from m365bridge.connector.servicenow import service
+from m365bridge.connector.servicenow import errors, service
 from m365bridge.connector.servicenow.auth import AuthType
 from m365bridge.connector.servicenow.connection_test import (
     CLOCK,
@@ -24,6 +24,8 @@ from m365bridge.connector.servicenow.connection_test import (
     Outcome,
     run_checks,
 )
+from m365bridge.connector.servicenow.poll import poll_changes
+from m365bridge.connector.servicenow.records import Watermark
 from m365bridge.shared.db import transaction
 from tests.connector.servicenow.conftest import READER, StandIn, connect
 
@@ -194,3 +196,26 @@ def test_a_clock_ten_minutes_off_fails_the_clock_check(bridge):
     }
     assert "behind" in results[3].message and "NTP" in results[3].message
     assert any("clock" in line for line in app_log(bridge))
+
+
+@respx.mock
+def test_a_poll_refused_by_an_acl_logs_why_and_keeps_the_watermark(bridge):
+    configure_fake(bridge)
+    respx.get(f"{FAKE}/api/now/table/incident").mock(
+        return_value=httpx.Response(
+            403,
+            json={
+                "error": {"message": "User Not Authorized", "detail": "ACL restricts the record retrieval"},
+                "status": "failure",
+            },
+        )
+    )
+    client = service.open_client(bridge)
+
+    with pytest.raises(errors.Forbidden):
+        poll_changes(bridge, client, lambda incident: None)
+    client.close()
+
+    assert any("polling incidents failed" in line and "ACL restricts" in line for line in app_log(bridge))
+    with transaction(bridge.sessions) as session:
+        assert service.watermark(session) == Watermark()

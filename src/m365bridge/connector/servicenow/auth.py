@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from m365bridge.connector.servicenow import errors
+from m365bridge.connector.servicenow import errors, responses
 
 TOKEN_PATH = "/oauth_token.do"  # noqa: S105 (a path, not a password)
 
@@ -149,7 +149,7 @@ class OAuthAuthenticator:
         if body is None:
             raise errors.NotJson(
                 f"The instance answered {TOKEN_PATH} with a web page instead of JSON.",
-                fix="A hibernating developer instance does this: wake it at developer.servicenow.com.",
+                fix=responses.HIBERNATING_FIX,
                 status=response.status_code,
             )
         if response.status_code >= 500:

@@ -40,7 +40,7 @@ def configure(
     """Store the instance URL and credentials (secrets encrypted); then run test-connection."""
     with cli_context(data_dir) as context:
         with transaction(context.sessions) as session:
-            stored = service.repository.get(session)
+            stored = service.find_connection(session)
             has_password = bool(stored and stored.password)
             has_secret = bool(stored and stored.client_secret)
         if auth_type in (AuthType.BASIC, AuthType.PASSWORD) and password is None and not has_password:

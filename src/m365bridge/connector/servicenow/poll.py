@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.connector.servicenow import service
+from m365bridge.connector.servicenow import errors, service
 from m365bridge.connector.servicenow.client import InstanceClient
 from m365bridge.connector.servicenow.records import InstanceIncident
 from m365bridge.shared.db import transaction
@@ -41,7 +41,15 @@ def poll_changes(
     offset = 0
     while requests < max_pages:
         second = mark.updated_on
-        page = client.list_changed(mark, limit=page_size, offset=offset)
+        try:
+            page = client.list_changed(mark, limit=page_size, offset=offset)
+        except errors.ServiceNowError as error:
+            # The stored watermark is where the next poll starts; say why this one stopped (D1).
+            with transaction(context.sessions, write=True) as session:
+                errors.log_failure(
+                    session, error, operation="polling incidents", instance_url=client.base_url
+                )
+            raise
         requests += 1
         for incident in page.incidents:
             handle(incident)

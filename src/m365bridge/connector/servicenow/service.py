@@ -92,6 +92,10 @@ def _check_complete(wanted: ConnectionSettings, stored: InstanceConnection | Non
         raise UserError(f"auth type {wanted.auth_type.value} needs {', '.join(missing)}")
 
 
+def find_connection(session: Session) -> InstanceConnection | None:
+    return repository.get(session)
+
+
 def get_connection(session: Session) -> InstanceConnection:
     connection = repository.get(session)
     if connection is None:
