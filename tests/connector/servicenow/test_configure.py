@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from m365bridge.connector.keys.rotation import rotate_key
 from m365bridge.connector.servicenow import service
 from m365bridge.connector.servicenow.auth import AuthType
 from m365bridge.connector.servicenow.models import InstanceConnection
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.secretbox import SecretBox, SecretBoxError
 
 URL = "https://dev12345.service-now.com"
 
@@ -87,3 +89,17 @@ def test_basic_keeps_no_client_secret(connector_context):
 
     [row] = stored(connector_context)
     assert row.client_secret is None and row.client_id == "" and row.auth_type == "basic"
+
+
+def test_key_rotation_re_encrypts_the_instance_secrets(connector_context):
+    configure(connector_context, user_name="svc", password="pw-1", client_id="cid", client_secret="cs-1")
+    old = SecretBox(connector_context.secrets.keys)
+    [before] = stored(connector_context)
+
+    report = rotate_key(connector_context)
+
+    [after] = stored(connector_context)
+    assert report.values == 2 and after.password != before.password
+    assert service.credentials(after, connector_context.secrets).password == "pw-1"
+    with pytest.raises(SecretBoxError):
+        old.decrypt(after.password or "")
