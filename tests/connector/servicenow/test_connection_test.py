@@ -28,6 +28,7 @@ from m365bridge.connector.servicenow.poll import poll_changes
 from m365bridge.connector.servicenow.records import Watermark
 from m365bridge.shared.db import transaction
 from tests.connector.servicenow.conftest import READER, StandIn, connect
+from tests.support.deferred_writes import recording_deferred_writes
 
 FAKE = "https://dev12345.service-now.com"
 
@@ -78,8 +79,10 @@ def test_a_well_configured_account_passes_all_four_checks_and_changes_nothing(br
 def test_an_account_without_a_work_note_role_fails_the_roles_check_and_logs_it(bridge, stand_in):
     connect(bridge, stand_in, AuthType.BASIC, user=READER)
 
-    results = checks(bridge)
+    with recording_deferred_writes() as breaches:
+        results = checks(bridge)
 
+    assert breaches == []
     assert outcomes(results)[ROLES] is Outcome.FAILED
     assert "x_mioms_m365_assis.insights_user" in results[2].message and "Grant" in results[2].message
     assert any("Test connection" in line and "itil" in line for line in app_log(bridge))
