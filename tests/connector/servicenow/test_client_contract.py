@@ -293,3 +293,18 @@ def test_plain_http_to_loopback_only_when_the_settings_allow_it():
         check_instance_url("http://127.0.0.1:8500", allow_loopback_http=False)
 
     assert check_instance_url("http://127.0.0.1:8500/", allow_loopback_http=True) == "http://127.0.0.1:8500"
+
+
+def test_a_sys_id_cannot_leave_the_incident_record_path():
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(
+            404, json={"error": {"message": "No Record found", "detail": ""}, "status": "failure"}
+        )
+
+    with pytest.raises(errors.RecordNotFound):
+        client(answer).get_incident("../sys_user/abc?x=1")
+
+    assert seen[0].url.raw_path.startswith(b"/api/now/table/incident/..%2Fsys_user%2Fabc%3Fx%3D1?")

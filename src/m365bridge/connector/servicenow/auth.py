@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ import httpx
 
 from m365bridge.connector.servicenow import errors, responses
 
+logger = logging.getLogger(__name__)
 TOKEN_PATH = "/oauth_token.do"  # noqa: S105 (a path, not a password)
 
 
@@ -127,7 +129,8 @@ class OAuthAuthenticator:
                     {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token}, now
                 )
             except errors.TokenRefused:
-                pass  # revoked or expired early: the password grant below starts a new family
+                # Revoked or expired early: the password grant below starts a new token family.
+                logger.info("the instance refused the refresh token; signing in with the password grant")
         form = {"grant_type": "password", "username": credentials.user_name, "password": credentials.password}
         return self._grant(form, now)
 

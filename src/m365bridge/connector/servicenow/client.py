@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
@@ -102,7 +102,7 @@ class InstanceClient:
         self._auth.close()
 
     def get_incident(self, sys_id: str) -> InstanceIncident:
-        body, _ = self._call("GET", f"{TABLE}/incident/{sys_id}", params=_incident_params())
+        body, _ = self._call("GET", _record_path(sys_id), params=_incident_params())
         return InstanceIncident.from_record(_result(body, dict))
 
     def list_changed(self, watermark: Watermark, *, limit: int = 100, offset: int = 0) -> ChangedPage:
@@ -112,7 +112,7 @@ class InstanceClient:
         already handled there: equal timestamps are neither skipped nor repeated."""
         query = "ORDERBYsys_updated_on^ORDERBYsys_id"
         if watermark.updated_on:
-            query = f"sys_updated_on>={watermark.updated_on}^{query}"
+            query = f"sys_updated_on>={_escape(watermark.updated_on)}^{query}"
         params = {**_incident_params(), "sysparm_query": query, "sysparm_limit": str(limit)}
         if offset:
             params["sysparm_offset"] = str(offset)
@@ -134,7 +134,7 @@ class InstanceClient:
 
     def add_work_note(self, sys_id: str, text: str) -> InstanceIncident:
         body, _ = self._call(
-            "PATCH", f"{TABLE}/incident/{sys_id}", params=_incident_params(), json={"work_notes": text}
+            "PATCH", _record_path(sys_id), params=_incident_params(), json={"work_notes": text}
         )
         return InstanceIncident.from_record(_result(body, dict))
 
@@ -159,7 +159,7 @@ class InstanceClient:
 
     def resolve(self, sys_id: str, *, close_code: str, close_notes: str) -> InstanceIncident:
         payload = {"state": RESOLVED_STATE, "close_code": close_code, "close_notes": close_notes}
-        body, _ = self._call("PATCH", f"{TABLE}/incident/{sys_id}", params=_incident_params(), json=payload)
+        body, _ = self._call("PATCH", _record_path(sys_id), params=_incident_params(), json=payload)
         return InstanceIncident.from_record(_result(body, dict))
 
     def work_notes(self, sys_id: str, *, limit: int = 1000) -> list[JournalEntry]:
@@ -242,6 +242,11 @@ class InstanceClient:
 
 def _incident_params() -> dict[str, str]:
     return {"sysparm_fields": ",".join(INCIDENT_FIELDS), "sysparm_display_value": "all"}
+
+
+def _record_path(sys_id: str) -> str:
+    """The incident's URL path; the sys_id is quoted so that it can only ever name one record."""
+    return f"{TABLE}/incident/{quote(sys_id, safe='')}"
 
 
 def _escape(value: str) -> str:
