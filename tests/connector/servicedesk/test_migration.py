@@ -1,4 +1,4 @@
-"""Revision 0002 keys stored insights, cases and auto-incident links by the incident's number too, filled
+"""Revision 0003 keys stored insights, cases and auto-incident links by the incident's number too, filled
 from the built-in incident table; rows whose incident is gone keep an empty number."""
 
 from __future__ import annotations
@@ -44,9 +44,9 @@ def insert(connection: sa.Connection, table: sa.Table, n: int, **values: Any) ->
 def test_the_numbers_are_filled_from_the_built_in_incident_table(
     tmp_path: Path, new_database_url: Callable[[str], str | None]
 ) -> None:
-    url = new_database_url("connector_0002") or f"sqlite:///{tmp_path / 'connector.db'}"
+    url = new_database_url("connector_0003") or f"sqlite:///{tmp_path / 'connector.db'}"
     config = alembic_config(MIGRATIONS, url)
-    command.upgrade(config, "0001")
+    command.upgrade(config, "0002")  # the revision before this one
     engine = create_db_engine(url)
     try:
         tables = sa.MetaData()

@@ -4,8 +4,8 @@ Stored insights, cases and auto-incident links gain the incident's number (fille
 incident table, the only desk so far), so they are keyed by the desk's sys_id and number and need no row of
 the built-in table. New columns get an empty server default so existing rows are valid before the fill.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 import m365bridge.shared.orm
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
