@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from m365bridge.connector.support.client import SupportClient, SupportPermanentError
+from m365bridge.connector.support.schemas import Contact, IncidentRef, NewCase
 
 CASE = {
     "id": "c-1",
@@ -23,6 +24,18 @@ CASE = {
 }
 
 
+NEW = NewCase(
+    repository_id="snow",
+    incident=IncidentRef(sys_id="s" * 32, number="INC0001"),
+    title="Mail is slow",
+    description="",
+    contact=Contact(name="Ann", email="ann@contoso.test"),
+    preferred_contact_method="email",
+    admin_email="admin@contoso.test",
+    test_environment=False,
+)
+
+
 def client_answering(body: object, status: int = 200) -> SupportClient:
     def answer(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, json=body)
@@ -32,7 +45,7 @@ def client_answering(body: object, status: int = 200) -> SupportClient:
 
 
 def test_a_case_comes_back_typed():
-    case = client_answering(CASE).open_case({}, idempotency_key="k")
+    case = client_answering(CASE).open_case(NEW, idempotency_key="k")
 
     assert (case.id, case.number, case.incident.sys_id) == ("c-1", "CS0001", "s" * 32)
     assert (case.contact.name, case.contact.phone, case.preferred_contact_method) == ("Ann", "", "phone")
@@ -66,7 +79,33 @@ def test_an_answer_of_the_wrong_shape_is_a_clear_permanent_error():
     broken = {key: value for key, value in CASE.items() if key != "incident"}
 
     with pytest.raises(SupportPermanentError) as refused:
-        client_answering(broken).open_case({}, idempotency_key="k")
+        client_answering(broken).open_case(NEW, idempotency_key="k")
 
     assert str(refused.value) == "The support service answered with an unexpected Case (check incident)."
     assert json.dumps(broken) not in str(refused.value)
+
+
+def test_a_new_case_goes_out_in_the_services_field_names():
+    sent: list[dict] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(201, json=CASE)
+
+    client = SupportClient(
+        httpx.Client(transport=httpx.MockTransport(answer)), base_url="https://s.test", access_token=None
+    )
+    client.open_case(NEW, idempotency_key="k")
+
+    assert sent == [
+        {
+            "repositoryId": "snow",
+            "incident": {"sysId": "s" * 32, "number": "INC0001"},
+            "title": "Mail is slow",
+            "description": "",
+            "contact": {"name": "Ann", "email": "ann@contoso.test", "phone": ""},
+            "preferredContactMethod": "email",
+            "adminEmail": "admin@contoso.test",
+            "testEnvironment": False,
+        }
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from m365bridge.connector.support.schemas import ContactDetails
 from m365bridge.shared.errors import UserError
 
 CONTACT_METHODS = ("email", "phone")
@@ -29,10 +30,10 @@ class ContactRequest:
         if self.preferred_contact_method == "phone" and not self.contact_phone.strip():
             raise UserError("Give a phone number when the preferred contact method is phone.")
 
-    def contact(self) -> dict[str, str]:
-        return {
-            "name": self.contact_name.strip(),
-            "email": self.contact_email.strip(),
-            "phone": self.contact_phone.strip(),
-            "preferredContactMethod": self.preferred_contact_method,
-        }
+    def contact(self) -> ContactDetails:
+        return ContactDetails(
+            name=self.contact_name.strip(),
+            email=self.contact_email.strip(),
+            phone=self.contact_phone.strip(),
+            preferred_contact_method=self.preferred_contact_method,
+        )

@@ -28,7 +28,7 @@ from m365bridge.connector.support.client import (
     SupportRetriableError,
     open_support_client,
 )
-from m365bridge.connector.support.schemas import Case
+from m365bridge.connector.support.schemas import Case, Contact, IncidentRef, NewCase
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.service import UserChanges
 from m365bridge.shared.db import transaction
@@ -112,16 +112,17 @@ def contact_support(
         request.check()
         admin_email = admin_email_for(session, user_id, setup)
         opened_by = users.get_user(session, user_id).user_name
-        body = {
-            "repositoryId": setup.repository_id,
-            "incident": {"sysId": incident.sys_id, "number": incident.number},
-            "title": request.title.strip(),
-            "description": request.description,
-            "contact": {k: v for k, v in request.contact().items() if k != "preferredContactMethod"},
-            "preferredContactMethod": request.preferred_contact_method,
-            "adminEmail": admin_email,
-            "testEnvironment": setup.test_environment,
-        }
+        contact = request.contact()
+        body = NewCase(
+            repository_id=setup.repository_id,
+            incident=IncidentRef(sys_id=incident.sys_id, number=incident.number),
+            title=request.title.strip(),
+            description=request.description,
+            contact=Contact(name=contact.name, email=contact.email, phone=contact.phone),
+            preferred_contact_method=request.preferred_contact_method,
+            admin_email=admin_email,
+            test_environment=setup.test_environment,
+        )
     if not admin_email:
         raise UserError("No Microsoft 365 admin email: link the admin account, or set it in the app's setup.")
     try:

@@ -68,7 +68,9 @@ def tab_page(
     """The incident form showing the tab; ``extra`` (``error``) goes to the form's template."""
     context = form_context(session, incident, user, "m365")
     support_tab = build_tab(session, incident, user)
-    return render(request, "m365/tab_page.html", status_code=status, **context, support_tab=support_tab, **extra)
+    return render(
+        request, "m365/tab_page.html", status_code=status, **context, support_tab=support_tab, **extra
+    )
 
 
 def _insights(session: Session, incident: Incident, user: Principal) -> dict[str, Any]:

@@ -19,7 +19,14 @@ from pydantic import BaseModel, ValidationError
 
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.http import outbound_client, retry_after_seconds
-from m365bridge.connector.support.schemas import Case, Integration, ProbeOutcome, Solutions
+from m365bridge.connector.support.schemas import (
+    Case,
+    ContactDetails,
+    Integration,
+    NewCase,
+    ProbeOutcome,
+    Solutions,
+)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -67,18 +74,20 @@ class SupportClient:
         answer = self._request("POST", "/v1/solutions/search", json={"text": text[:4000], "top": top})
         return _parse(Solutions, answer)
 
-    def open_case(self, case: dict[str, Any], *, idempotency_key: str) -> Case:
+    def open_case(self, case: NewCase, *, idempotency_key: str) -> Case:
         """Open a case; the same ``idempotency_key`` again returns the case it opened, never a second."""
         headers = {"Idempotency-Key": idempotency_key}
-        return _parse(Case, self._request("POST", "/v1/cases", json=case, headers=headers))
+        body = case.model_dump(by_alias=True)
+        return _parse(Case, self._request("POST", "/v1/cases", json=body, headers=headers))
 
     def add_message(self, case_id: str, *, body: str, author: str, client_message_id: str) -> None:
         """A customer reply; the same ``client_message_id`` again is answered with the first message."""
         message = {"body": body, "author": author, "clientMessageId": client_message_id}
         self._request("POST", f"/v1/cases/{case_id}/messages", json=message)
 
-    def update_contact(self, case_id: str, contact: dict[str, str]) -> Case:
-        return _parse(Case, self._request("PATCH", f"/v1/cases/{case_id}/contact", json=contact))
+    def update_contact(self, case_id: str, contact: ContactDetails) -> Case:
+        body = contact.model_dump(by_alias=True)
+        return _parse(Case, self._request("PATCH", f"/v1/cases/{case_id}/contact", json=body))
 
     def tenant_admin(self, email: str) -> bool:
         """Whether ``email`` is an active Microsoft 365 admin of the caller's tenant."""

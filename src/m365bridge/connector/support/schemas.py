@@ -1,7 +1,8 @@
-"""What the support service answers, parsed in its client: the rest of the connector never sees its JSON.
+"""What the connector sends to the support service and what it answers, as typed values: the client turns them
+into JSON and back, so the rest of the connector never sees the wire format.
 
-Unknown fields are ignored (the service may add some); a field the connector relies on and the answer lacks
-makes the client raise ``SupportPermanentError``.
+Unknown fields of an answer are ignored (the service may add some); a field the connector relies on and
+the answer lacks makes the client raise ``SupportPermanentError``.
 """
 
 from __future__ import annotations
@@ -86,3 +87,22 @@ class Case(Answer):
     admin_email: str = Field("", alias="adminEmail")
     test_environment: bool = Field(False, alias="testEnvironment")
     created_at: dt.datetime | None = Field(None, alias="createdAt")
+
+
+class ContactDetails(Contact):
+    """A case's ticket details as the connector changes them."""
+
+    preferred_contact_method: str = Field("email", alias="preferredContactMethod")
+
+
+class NewCase(Answer):
+    """A case the connector opens for an incident."""
+
+    repository_id: str | None = Field(alias="repositoryId")
+    incident: IncidentRef
+    title: str
+    description: str
+    contact: Contact
+    preferred_contact_method: str = Field(alias="preferredContactMethod")
+    admin_email: str = Field(alias="adminEmail")
+    test_environment: bool = Field(alias="testEnvironment")
