@@ -1,4 +1,4 @@
-"""Article vectors: encoded at import, stored beside the article, replaced when it changes, only read after."""
+"""Article vectors: encoded at import, stored with the article, replaced when it changes, then only read."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ def test_import_stores_the_encoding_of_title_and_description(cloud_context, tmp_
     import_(cloud_context, tmp_path)
     vectors = stored(cloud_context)
     assert set(vectors) == {"kb/outbox", "kb/mfa"}
-    expected = semantic.encode([semantic.article_text("Mail is stuck in the Outbox", "Messages are not sent.")])[0]
+    outbox = semantic.article_text("Mail is stuck in the Outbox", "Messages are not sent.")
+    expected = semantic.encode([outbox])[0]
     # float16 storage: equal to the fresh encoding within its precision, and unit length.
     assert np.allclose(vectors["kb/outbox"], expected, atol=2e-3)
     assert abs(float(np.linalg.norm(vectors["kb/mfa"])) - 1.0) < 1e-2
@@ -72,7 +73,7 @@ def test_changed_article_gets_a_new_vector_and_the_old_one_goes(cloud_context, t
     write(tmp_path, "outbox", "Teams meeting has no audio", "Check the speaker device.")
     import_(cloud_context, tmp_path)
     after = stored(cloud_context)
-    expected = semantic.encode([semantic.article_text("Teams meeting has no audio", "Check the speaker device.")])
+    expected = semantic.encode(["Teams meeting has no audio. Check the speaker device."])
     assert np.allclose(after["kb/outbox"], expected[0], atol=2e-3)
     assert not np.allclose(after["kb/outbox"], before["kb/outbox"], atol=2e-3)
     assert np.array_equal(after["kb/mfa"], before["kb/mfa"])
@@ -80,7 +81,7 @@ def test_changed_article_gets_a_new_vector_and_the_old_one_goes(cloud_context, t
 
 
 def test_a_body_only_change_keeps_the_vector(cloud_context, tmp_path):
-    write(tmp_path, "outbox", "Mail is stuck in the Outbox", "Messages are not sent.", body="Restart Outlook.")
+    write(tmp_path, "outbox", "Mail is stuck in the Outbox", "Messages are not sent.", body="Restart.")
     import_(cloud_context, tmp_path)
     with transaction(cloud_context.sessions) as session:
         digest_before = session.scalar(select(Article.embedding_digest))
