@@ -14,6 +14,7 @@ Article vectors are read from the database as they were stored at import; nothin
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 import threading
 from dataclasses import dataclass
@@ -177,7 +178,7 @@ def fused_ranking(
     visible = index.visible_to(tenant_id)
     lexical = {position: score for position, score in index.ranker.scores(text).items() if visible[position]}
     best_lexical = max(lexical.values(), default=0.0) or 1.0
-    lexical_head = sorted(lexical, key=lexical.__getitem__, reverse=True)[:CANDIDATES]
+    lexical_head = heapq.nlargest(CANDIDATES, lexical, key=lexical.__getitem__)
     cosines = index.vectors @ semantic.encode([text])[0]
     masked = np.where(visible & (cosines >= SEMANTIC_FLOOR), cosines, -np.inf)
     count = min(CANDIDATES, int(np.isfinite(masked).sum()))
