@@ -32,6 +32,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("kb_heldout.py", ["--articles", ARTICLES], []),
     # 250,000 articles (--copies 1,10,100) is opt-in: M365BRIDGE_BENCH_KB_COPIES (docs/performance.md).
     ("kb_scale.py", ["--articles", ARTICLES, "--copies", KB_COPIES], ["--copies", "1"]),
+    ("health_matching.py", [], []),
     ("health_sync.py", [], ["--quick"]),
     ("startup.py", [], ["--quick"]),
 ]

@@ -137,3 +137,18 @@ def test_kb_scale_reports_a_row_per_size(tmp_path):
     output, _ = run_bench("kb_scale.py", "--articles", str(symptom_articles(tmp_path)), "--copies", "1,2")
     table = [line for line in output.splitlines() if line.startswith("| ")]
     assert table[-2].startswith("| 6 |") and table[-1].startswith("| 12 |")
+
+
+def test_health_matching_reports_the_test_half_beside_the_previous_matcher(tmp_path):
+    cases = [
+        {"incident": "owa wont send", "issue": "Users can't send email from Outlook on the web"},
+        {"incident": "outlook web send error", "issue": "Users can't send email from Outlook on the web"},
+        {"incident": "printer jam", "issue": "none"},
+        {"incident": "laptop battery draining", "issue": "none"},
+    ]
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text("".join(json.dumps(case) + "\n" for case in cases))
+    output, results = run_bench("health_matching.py", "--set", str(labelled))
+    assert "2 tune and 2 test incidents" in output
+    assert "test half: previous precision=" in output and "test half: current  precision=" in output
+    assert_reported(results, "Service health matching")

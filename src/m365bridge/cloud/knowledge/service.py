@@ -36,10 +36,10 @@ CANDIDATES = 100
 FUSION_WEIGHT = 0.7  # of BM25F; the rest is the cosine. Tuned on the tuning fold only.
 # An article no query word matches is proposed only when it is this close in meaning: below it, text about
 # something the KB does not cover ("zebra printer jams") would still get its nearest, unrelated articles.
-# Relevant articles without a shared word sit well above it; it changes nothing on the tuning fold.
+# It changes nothing on the tuning fold.
 SEMANTIC_FLOOR = 0.5
-# The synonym list that shared/vocabulary.py holds for the connector did not change either fold's figures
-# (docs/performance.md), so the articles' search does without it.
+# shared/vocabulary.py's synonym list did not change either held-out fold's figures (docs/performance.md),
+# so the articles' search does without it.
 PARAMETERS = BM25FParameters(synonyms={})
 
 
