@@ -21,10 +21,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from m365bridge.cloud.app import create_app as create_cloud_app
-from m365bridge.cloud.cases import repository as cloud_cases_repository
 from m365bridge.cloud.cases import service as cloud_cases
 from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.models import DELIVERED, OutboxEvent
+from m365bridge.cloud.connectors import repository as cloud_connectors_repository
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.settings import CloudSettings
@@ -202,7 +202,7 @@ class Loop:
 
     def _forget_cloud_tokens(self, session: Any) -> None:
         target = integration.get_repository(session, self.record.tenant["id"], REPOSITORY_ID)
-        cloud_cases_repository.update_token_state(
+        cloud_connectors_repository.update_token_state(
             session,
             target.id,
             access_token_encrypted=None,

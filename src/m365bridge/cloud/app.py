@@ -12,7 +12,6 @@ from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.endpoints import router as cases_api
 from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.directory.endpoints import router as directory_api
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
 from m365bridge.cloud.graph.application import create_graph_app
@@ -57,7 +56,6 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
-    app.include_router(directory_api)
     app.include_router(console_pages)
     token = context.settings.metrics_token
     install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)

@@ -196,21 +196,3 @@ def update_repository(
 def delete_repository(session: Session, tenant_id: str, repository_id: str) -> None:
     session.delete(get_repository(session, tenant_id, repository_id))
     session.flush()
-
-
-@dataclass(frozen=True)
-class RepositoryCredentials:
-    """The decrypted secrets of a repository, for the one moment a call needs them."""
-
-    client_secret: str
-    rest_password: str
-
-
-def credentials(target: SupportRepository, secrets: SecretBox) -> RepositoryCredentials:
-    def plain(token: str | None) -> str:
-        return secrets.decrypt(token) if token else ""
-
-    return RepositoryCredentials(
-        client_secret=plain(target.client_secret_encrypted),
-        rest_password=plain(target.rest_password_encrypted),
-    )

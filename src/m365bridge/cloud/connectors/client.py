@@ -6,9 +6,35 @@ Every failure becomes a ``RetriableError`` (try later; ``retry_after`` when the 
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 
 import httpx
+
+from m365bridge.cloud.context import CloudContext
+
+
+def outbound_http(context: CloudContext, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """The HTTP client for connectors: system CAs plus the configured extra bundle (demo's local CA)."""
+    settings = context.settings
+    verify: ssl.SSLContext | bool = True
+    if settings.outbound_ca_file:
+        verify = ssl.create_default_context()
+        verify.load_verify_locations(cafile=str(settings.outbound_ca_file))
+    return httpx.Client(timeout=settings.outbox_http_timeout_seconds, verify=verify, transport=transport)
+
+
+HTTP_EXTRA = "support.connector_http"
+
+
+def shared_http(context: CloudContext) -> httpx.Client:
+    """The process's client for connector calls made inside requests (probe), kept in ``context.extras``."""
+    client = context.extras.get(HTTP_EXTRA)
+    if client is None:
+        client = context.extras[HTTP_EXTRA] = outbound_http(context)
+    assert isinstance(client, httpx.Client)
+    return client
+
 
 # ServiceNow and connectors answer these with "try again": timeout, conflict, throttling.
 RETRIABLE_4XX = frozenset({408, 409, 429})

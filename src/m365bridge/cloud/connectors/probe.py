@@ -1,20 +1,29 @@
-"""Test connection, the cloud's half: log in to a repository's Endpoint and call its probe path."""
+"""Test connection, the cloud's half: log in to a connector's Endpoint and call its probe path."""
 
 from __future__ import annotations
 
-from m365bridge.cloud.cases.client import ConnectorClient, ConnectorError
-from m365bridge.cloud.cases.connector_auth import ConnectorAuth
-from m365bridge.cloud.cases.delivery import shared_http
+from dataclasses import dataclass
+from typing import Literal
+
+from m365bridge.cloud.connectors.auth import ConnectorAuth
+from m365bridge.cloud.connectors.client import ConnectorClient, ConnectorError, shared_http
+from m365bridge.cloud.connectors.target import BASIC_AUTH, Target
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.integration.models import BASIC_AUTH, SupportRepository
-from m365bridge.cloud.integration.schemas import ProbeOut
 from m365bridge.shared.orm import utcnow
 from m365bridge.shared.secretbox import SecretBoxError
 
 
-def run(context: CloudContext, target: SupportRepository) -> ProbeOut:
+@dataclass(frozen=True)
+class ProbeResult:
+    ok: bool
+    step: Literal["token", "probe", "done"]
+    message: str
+    status_code: int | None = None
+
+
+def run(context: CloudContext, target: Target) -> ProbeResult:
     if not target.deliverable:
-        return ProbeOut(
+        return ProbeResult(
             ok=False, step="token", message="This repository is Insights only: its Endpoint is not a URL."
         )
     client = ConnectorClient(shared_http(context))
@@ -23,7 +32,7 @@ def run(context: CloudContext, target: SupportRepository) -> ProbeOut:
     try:
         bearer = auth.bearer(target, fresh=True)
     except (ConnectorError, SecretBoxError) as exc:
-        return ProbeOut(
+        return ProbeResult(
             ok=False,
             step="token",
             status_code=getattr(exc, "status_code", None),
@@ -33,10 +42,12 @@ def run(context: CloudContext, target: SupportRepository) -> ProbeOut:
     try:
         code = client.probe(target.endpoint, bearer)
     except ConnectorError as exc:
-        return ProbeOut(
+        return ProbeResult(
             ok=False,
             step="probe",
             status_code=exc.status_code,
             message=f"Got a token, but GET {target.endpoint}/probe failed: {exc}",
         )
-    return ProbeOut(ok=True, step="done", status_code=code, message=f"{target.endpoint} accepted the token.")
+    return ProbeResult(
+        ok=True, step="done", status_code=code, message=f"{target.endpoint} accepted the token."
+    )
