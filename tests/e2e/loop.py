@@ -337,6 +337,7 @@ def start_loop(
         outbox_backoff_base_seconds=0.1,
         outbox_backoff_max_seconds=0.5,
         outbox_max_attempts=1000,
+        allow_private_endpoints=True,  # both sides on loopback
         **cloud_overrides,
     )
     connector_settings = ConnectorSettings(
@@ -345,6 +346,7 @@ def start_loop(
         tls=True,
         public_url=f"https://localhost:{ports.connector_public or connector_port}",
         ca_bundle=tls.ca_cert,
+        allow_private_endpoints=True,
         **(connector_overrides or {}),
     )
     cloud = CloudContext.build(cloud_settings)

@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
+    allow_private_endpoints: bool = Field(
+        False,
+        description="Development only: let URLs that admins enter (repository Endpoints, token, Graph, "
+        "support and OIDC URLs) use plain http and loopback or private addresses. Off: https to public "
+        "addresses only, so an admin cannot make this server call into its own network.",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",

@@ -8,20 +8,39 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.shared.outbound import OutboundPolicy, pinned_client
 
 
-def outbound_http(context: CloudContext, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The HTTP client for connectors: system CAs plus the configured extra bundle (demo's local CA)."""
+def outbound_policy(settings: CloudSettings) -> OutboundPolicy:
+    """Which addresses a connector call may reach: public ones, unless the development setting is on.
+
+    The identity service the AAD mode gets tokens from is the operator's choice (a setting), not a tenant
+    admin's, so its host is called as configured.
+    """
+    identity = urlsplit(settings.identity_url or settings.base_url).hostname
+    return OutboundPolicy(
+        allow_private=settings.allow_private_endpoints,
+        trusted_hosts=frozenset({identity.lower()} if identity else set()),
+    )
+
+
+def outbound_http(context: CloudContext) -> httpx.Client:
+    """The HTTP client for connectors: system CAs plus the configured extra bundle (demo's local CA), and
+    connections only to addresses ``outbound_policy`` allows, pinned (``shared.outbound``)."""
     settings = context.settings
     verify: ssl.SSLContext | bool = True
     if settings.outbound_ca_file:
         verify = ssl.create_default_context()
         verify.load_verify_locations(cafile=str(settings.outbound_ca_file))
-    return httpx.Client(timeout=settings.outbox_http_timeout_seconds, verify=verify, transport=transport)
+    return pinned_client(
+        outbound_policy(settings), timeout=settings.outbox_http_timeout_seconds, verify=verify
+    )
 
 
 HTTP_EXTRA = "support.connector_http"
