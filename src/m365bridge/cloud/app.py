@@ -25,6 +25,7 @@ from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
 from m365bridge.shared.db import transaction
+from m365bridge.shared.headers import SecurityHeaders
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -64,4 +65,5 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(knowledge_router)
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
+    app.add_middleware(SecurityHeaders)
     return app
