@@ -7,7 +7,7 @@ Every failure becomes a ``RetriableError`` (try later; ``retry_after`` when the 
 from __future__ import annotations
 
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,9 +24,8 @@ def outbound_policy(settings: CloudSettings) -> OutboundPolicy:
     admin's, so its host is called as configured.
     """
     identity = urlsplit(settings.identity_url or settings.base_url).hostname
-    return OutboundPolicy(
-        allow_private=settings.allow_private_endpoints,
-        trusted_hosts=frozenset({identity.lower()} if identity else set()),
+    return replace(
+        settings.outbound_policy, trusted_hosts=frozenset({identity.lower()} if identity else set())
     )
 
 
