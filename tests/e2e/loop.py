@@ -123,6 +123,7 @@ class Loop:
             **os.environ,
             "M365BRIDGE_CONNECTOR_PUBLIC_URL": str(settings.public_url),
             "M365BRIDGE_CONNECTOR_CA_BUNDLE": str(settings.ca_bundle),
+            "M365BRIDGE_CONNECTOR_ALLOW_PRIVATE_ENDPOINTS": "true",
         }
         command = [str(Path(sys.executable).with_name("m365bridge")), "connector", "serve"]
         command += ["--data-dir", str(settings.data_dir), "--port", str(self.connector_port), "--tls"]

@@ -87,6 +87,7 @@ def running_world(tmp_path: Path, tls: ServerCertificate) -> Iterator[World]:
         env = {
             "M365BRIDGE_CONNECTOR_PUBLIC_URL": connector_url,
             "M365BRIDGE_CONNECTOR_CA_BUNDLE": str(tls.ca_cert),
+            "M365BRIDGE_CONNECTOR_ALLOW_PRIVATE_ENDPOINTS": "true",
         }
         yield World(cloud, connector, record, env)
     connector.close()
