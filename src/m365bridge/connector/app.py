@@ -30,6 +30,7 @@ from m365bridge.connector.insights import endpoints as insights_endpoints
 from m365bridge.connector.insights import pages as insights_pages
 from m365bridge.connector.logs import http_log_pages
 from m365bridge.connector.logs import pages as logs_pages
+from m365bridge.connector.m365 import pages as m365_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
@@ -38,6 +39,7 @@ from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
+from m365bridge.connector.users import role_table as users_role_table
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
@@ -73,10 +75,12 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(oidc_endpoints.router)
     app.include_router(token_endpoint.router)
     app.include_router(users_endpoints.router)
+    app.include_router(users_role_table.router)
     app.include_router(logs_pages.router)
     app.include_router(incident_endpoints.router)
     app.include_router(incident_pages.router)
     app.include_router(insights_endpoints.router)
+    app.include_router(m365_pages.router)
     app.include_router(insights_pages.router)
     app.include_router(health_pages.router)
     app.include_router(registry_endpoints.router)

@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from m365bridge.connector.cases.contact import ContactRequest
 from m365bridge.connector.cases.events import Event
 from m365bridge.connector.cases.models import CaseMessage, SupportCase
-from m365bridge.connector.cases.service import ContactRequest
 
 
 class Camel(BaseModel):

@@ -1,7 +1,7 @@
 """Cloud: failed sign-ins for the portal and admin API throttle (directory_login_failures).
 
-Revision ID: 0002_cloud_login_failures
-Revises: 0001
+Revision ID: 0003_cloud_login_failures
+Revises: 0002_kb_embeddings
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import m365bridge.shared.orm
 
-revision: str = "0002_cloud_login_failures"
-down_revision: str | None = "0001"
+revision: str = "0003_cloud_login_failures"
+down_revision: str | None = "0002_kb_embeddings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
