@@ -57,6 +57,7 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         public_url=f"https://localhost:{cloud_port}",
         outbound_ca_file=tls.ca_cert,  # the cloud calls the connector's https Endpoint with case events
         outbox_worker=True,
+        allow_private_endpoints=True,  # everything runs on this machine: repository Endpoint on localhost
     )
     connector_settings = ConnectorSettings(
         data_dir=data_dir / "connector",
@@ -64,6 +65,7 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         tls=True,
         public_url=f"https://localhost:{connector_port}",
         ca_bundle=tls.ca_cert,  # the connector calls the cloud's https identity, Graph and support service
+        allow_private_endpoints=True,  # … at localhost
     )
     cloud_context = CloudContext.build(cloud_settings)
     connector_context = ConnectorContext.build(connector_settings)

@@ -9,6 +9,8 @@ from typing import ClassVar
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from m365bridge.shared.outbound import OutboundPolicy
+
 
 class ServiceSettings(BaseSettings):
     """Base of ``CloudSettings`` and ``ConnectorSettings``; each adds its env prefix and its own fields."""
@@ -33,6 +35,12 @@ class ServiceSettings(BaseSettings):
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
     )
+    allow_private_endpoints: bool = Field(
+        False,
+        description="Development only: let URLs that admins enter (repository Endpoints, token, Graph, "
+        "support and OIDC URLs) use plain http and loopback or private addresses. Off: https to public "
+        "addresses only, so an admin cannot make this server call into its own network.",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
@@ -49,6 +57,12 @@ class ServiceSettings(BaseSettings):
         scheme = "https" if self.tls else "http"
         host = "localhost" if self.tls and self.host in ("127.0.0.1", "0.0.0.0") else self.host  # noqa: S104
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where URLs that admins enter may lead (``shared.outbound``): public https only, unless
+        ``allow_private_endpoints``."""
+        return OutboundPolicy(allow_private=self.allow_private_endpoints)
 
     @property
     def key_file(self) -> Path:
