@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import ssl
 from pathlib import Path
 from typing import ClassVar
 
@@ -151,8 +150,3 @@ class ConnectorSettings(ServiceSettings):
                 "(use e.g. 10.0.0.5 or 10.0.0.0/24)"
             )
         return [entry.strip() for entry in entries if entry.strip()]
-
-    @property
-    def outbound_verify(self) -> ssl.SSLContext | bool:
-        """What every outbound httpx client passes as ``verify=``: the CA bundle, else the system store."""
-        return ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else True

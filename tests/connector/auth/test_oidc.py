@@ -216,14 +216,19 @@ def test_a_down_provider_is_not_asked_again_during_the_cooldown(
     assert "failed recently" in second
 
 
-def test_the_validated_token_cache_drops_the_least_recently_used_and_expired():
-    cache = OIDCCache(client=OIDCProviderClient(verify=True), max_validated=2)
-    later = time.time() + 3600
-    cache.remember("a", "user-a", later)
-    cache.remember("b", "user-b", later)
-    assert cache.recall("a") == "user-a"  # now "b" is the least recently used
-    cache.remember("c", "user-c", later)
-    cache.remember("gone", "user-d", time.time() - 1)
+def recalled_user(cache, digest):
+    entry = cache.recall(digest)
+    return entry.user_id if entry is not None else None
 
-    assert [cache.recall(d) for d in ("a", "b", "c", "gone")] == [None, None, "user-c", None]
+
+def test_the_validated_token_cache_drops_the_least_recently_used_and_expired():
+    cache = OIDCCache(client=OIDCProviderClient(httpx.Client()), max_validated=2)
+    later = time.time() + 3600
+    cache.remember("a", "user-a", later, ("entity",))
+    cache.remember("b", "user-b", later, ("entity",))
+    assert recalled_user(cache, "a") == "user-a"  # now "b" is the least recently used
+    cache.remember("c", "user-c", later, ("entity",))
+    cache.remember("gone", "user-d", time.time() - 1, ("entity",))
+
+    assert [recalled_user(cache, d) for d in ("a", "b", "c", "gone")] == [None, None, "user-c", None]
     assert len(cache.validated) <= 2

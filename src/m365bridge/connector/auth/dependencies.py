@@ -2,7 +2,7 @@
 
 API endpoints depend on ``require_roles(...)``: HTTP Basic, a bearer token (the connector's own opaque
 token or an Entra-issued JWT) or, for the UI's own calls, the session cookie plus an ``X-CSRF-Token``
-header on unsafe methods. Pages depend on ``require_ui_user(...)``: session only, CSRF checked on every
+header on every method. Pages depend on ``require_ui_user(...)``: session only, CSRF checked on every
 unsafe method, and a redirect to ``/login`` when signed out.
 """
 
@@ -22,9 +22,10 @@ from m365bridge.connector.auth import allowlist, sessions, throttle
 from m365bridge.connector.auth.addresses import client_address
 from m365bridge.connector.context import ConnectorContext, get_context
 from m365bridge.connector.logs import system_log
+from m365bridge.connector.users import repository as users
 from m365bridge.connector.users.models import User
 from m365bridge.connector.users.roles import ADMIN
-from m365bridge.connector.users.service import can_sign_in, verify_credentials
+from m365bridge.connector.users.service import can_sign_in, password_matches, upgraded_hash
 from m365bridge.shared.db import transaction
 
 Method = Literal["session", "basic", "bearer", "oidc"]
@@ -82,29 +83,55 @@ def check_allowlist(request: Request) -> None:
         refuse(request, 403, f"Address {address} is not allowed to call this API", "address not allowed")
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """What the password check needs of an account, read before the (slow) hash check."""
+
+    principal: Principal
+    password_hash: str | None
+    can_sign_in: bool
+
+    @classmethod
+    def of(cls, user: User, method: Method) -> _Candidate:
+        return cls(Principal.of(user, method), user.password_hash, can_sign_in(user))
+
+
 def authenticate_password(
     request: Request, user_name: str, password: str, *, method: Method, what: str
 ) -> Principal:
-    """Check a user name and password with brute-force throttling; refuse with 401 or 429."""
+    """Check a user name and password with brute-force throttling; refuse with 401 or 429.
+
+    The argon2 check (~0.1 s) runs outside any transaction: inside a writer it would hold SQLite's write
+    turn, stalling every other writer for each Basic call. The throttle and the account are read first; a
+    failure (or the forgetting of earlier failures after a success) is then written in a short unit.
+    Requests of one address that run in parallel may therefore all be checked before any failure of
+    theirs is recorded: the throttle can be overshot by the number of requests in flight.
+    """
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
-    outcome: Principal | str
-    with transaction(context.sessions, write=True) as session:
-        if throttle.is_throttled(session, context.settings, user_name, address):
-            outcome = "throttled"
-        else:
-            user = verify_credentials(session, user_name, password)
-            if user is None or not can_sign_in(user):
-                throttle.record_failure(session, user_name, address)
-                outcome = "bad credentials" if user is None else "account inactive or locked"
-            else:
-                throttle.clear_account(session, user_name)
-                outcome = Principal.of(user, method)
-    if outcome == "throttled":
+    with transaction(context.sessions) as session:
+        throttled = throttle.is_throttled(session, context.settings, user_name, address)
+        user = users.by_user_name(session, user_name)
+        candidate = None if user is None else _Candidate.of(user, method)
+        had_failures = throttle.has_failures(session, user_name, address)
+    if throttled:
         refuse(request, 429, "Too many failed logins; try again later", f"{what}: throttled", user=user_name)
-    if isinstance(outcome, str):
-        refuse(request, 401, "Required to provide Auth information", f"{what}: {outcome}", user=user_name)
-    return outcome
+    stored = candidate.password_hash if candidate is not None else None
+    matches = password_matches(stored, password)
+    upgrade = upgraded_hash(stored, password) if matches and stored is not None else None
+    accepted = matches and candidate is not None and candidate.can_sign_in
+    if not accepted or had_failures or upgrade is not None:
+        with transaction(context.sessions, write=True) as session:
+            if not accepted or candidate is None:
+                throttle.record_failure(session, user_name, address)
+            else:
+                throttle.clear(session, user_name, address)
+                if upgrade is not None and stored is not None:
+                    users.replace_password_hash(session, candidate.principal.user_id, stored, upgrade)
+    if candidate is None or not accepted:
+        why = "bad credentials" if not matches else "account inactive or locked"
+        refuse(request, 401, "Required to provide Auth information", f"{what}: {why}", user=user_name)
+    return candidate.principal
 
 
 def _basic_principal(request: Request, credentials: str) -> Principal:
@@ -156,9 +183,9 @@ def authenticate_api(request: Request) -> Principal:
     if found is None:
         refuse(request, 401, "Required to provide Auth information", "no credentials")
     principal, csrf = found
-    if request.method not in SAFE_METHODS and not sessions.csrf_matches_token(
-        csrf, request.headers.get(CSRF_HEADER)
-    ):
+    # Every method, GET included: some API reads store something (an insights search is kept as the
+    # incident's latest answer), and a cross-site page could otherwise trigger them with the cookie alone.
+    if not sessions.csrf_matches_token(csrf, request.headers.get(CSRF_HEADER)):
         refuse(request, 403, "Missing or invalid X-CSRF-Token header", "session call without CSRF token")
     return principal
 

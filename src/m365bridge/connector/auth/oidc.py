@@ -2,29 +2,38 @@
 
 Only RS256, only keys from the JWKS of a configured provider whose metadata ``issuer`` (or its configured
 extra issuer, e.g. the v1 ``https://sts.windows.net/{tid}/`` next to v2 metadata) equals the token's
-``iss``; the audience must be an active OIDC entity's client id of that provider. The user claim (``appid``,
-or ``azp`` for v2 tokens) maps to exactly one active user. Validated tokens are remembered by digest until
-they expire (at most ``oidc_validated_cache_size`` of them, least recently used dropped first), so a busy
-integration pays for the signature check once per token. A provider whose metadata or keys cannot be
-fetched is not asked again for ``oidc_metadata_cooldown_seconds``: a down provider is not hammered by every
-request, whose tokens are refused meanwhile.
+``iss``; the audience must be an active OIDC entity's client id of that provider, or the other form of the
+same application (``<app id>`` and its App ID URI ``api://<app id>``: Entra writes the latter when the
+resource was requested by its URI). The user claim (``appid``, or ``azp`` for v2 tokens) maps to exactly one
+active user. Validated tokens are remembered by digest until they expire (at most
+``oidc_validated_cache_size`` of them, least recently used dropped first), so a busy integration pays for the
+signature check once per token; a remembered token is accepted only while the entities that accepted it are
+still active in the database, so deleting one from another process (the CLI) takes effect at the next
+database read (within ``auth_cache_seconds``). A provider whose metadata or keys cannot be fetched is not
+asked again for ``oidc_metadata_cooldown_seconds``: a down provider is not hammered by every request, whose
+tokens are refused meanwhile. Keys older than ``jwks_max_age_seconds`` are never used: when their refetch
+fails, the provider's tokens are refused (fail closed) rather than checked against keys it may have retired.
+Fetches are single-flight per URL, never under a lock shared by all providers.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.dependencies import Principal
-from m365bridge.connector.auth.models import OIDCProvider
+from m365bridge.connector.auth.models import OIDCEntity, OIDCProvider
 from m365bridge.connector.auth.oidc_client import OIDCFetchError, OIDCProviderClient
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.http import outbound_client
 from m365bridge.connector.users import repository as users
 from m365bridge.connector.users.service import can_sign_in
 from m365bridge.shared.db import transaction
@@ -33,6 +42,7 @@ from m365bridge.shared.tokens import token_digest
 MAX_TOKEN_BYTES = 16 * 1024
 FORBIDDEN_HEADERS = ("jku", "x5u", "jwk", "crit", "x5c")
 REQUIRED_CLAIMS = ["iss", "aud", "exp", "nbf", "iat"]
+APP_ID_URI_PREFIX = "api://"
 REASONS: list[tuple[type[Exception], str]] = [
     (jwt.ExpiredSignatureError, "token expired"),
     (jwt.ImmatureSignatureError, "token not yet valid"),
@@ -48,67 +58,101 @@ class ProviderKeys:
     issuer: str
     jwks_uri: str
     keys: dict[str, Any] = field(default_factory=dict)
+    # monotonic: when the keys were last fetched successfully, and when a fetch was last tried
     fetched_at: float = 0.0
+    tried_at: float = 0.0
+    # wall clock of the last successful fetch: a token is remembered no longer than its keys are trusted
+    fetched_wall: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass(frozen=True)
+class _Validated:
+    user_id: str
+    expires: float
+    entity_ids: tuple[str, ...]
 
 
 @dataclass
 class OIDCCache:
-    """Per-process: provider metadata and keys, recent fetch failures, and tokens already validated."""
+    """Per-process: provider metadata and keys, recent fetch failures, and tokens already validated.
+
+    ``lock`` guards only these dictionaries; a fetch holds the lock of its own URL (single flight), so a
+    slow provider never delays another provider's tokens.
+    """
 
     client: OIDCProviderClient
     max_validated: int = 1000
     providers: dict[str, ProviderKeys] = field(default_factory=dict)
     failed_at: dict[str, float] = field(default_factory=dict)
-    validated: OrderedDict[str, tuple[str, float]] = field(default_factory=OrderedDict)
+    validated: OrderedDict[str, _Validated] = field(default_factory=OrderedDict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    url_locks: dict[str, threading.Lock] = field(default_factory=dict)
 
-    def recall(self, digest: str) -> str | None:
-        """The user id a still-valid remembered token stands for."""
+    def recall(self, digest: str) -> _Validated | None:
+        """What a still-valid remembered token stood for when it was validated."""
         with self.lock:
             entry = self.validated.get(digest)
             if entry is None:
                 return None
-            if entry[1] <= time.time():
+            if entry.expires <= time.time():
                 del self.validated[digest]
                 return None
             self.validated.move_to_end(digest)
-            return entry[0]
+            return entry
 
-    def remember(self, digest: str, user_id: str, expires: float) -> None:
+    def remember(self, digest: str, user_id: str, expires: float, entity_ids: tuple[str, ...]) -> None:
         with self.lock:
-            self.validated[digest] = (user_id, expires)
+            self.validated[digest] = _Validated(user_id, expires, entity_ids)
             self.validated.move_to_end(digest)
             while len(self.validated) > self.max_validated:
                 self.validated.popitem(last=False)
+
+    def url_lock(self, url: str) -> threading.Lock:
+        with self.lock:
+            return self.url_locks.setdefault(url, threading.Lock())
 
 
 def cache_of(context: ConnectorContext) -> OIDCCache:
     cache = context.extras.get("auth.oidc")
     if cache is None:
-        client = OIDCProviderClient(context.settings.outbound_verify)
-        cache = context.extras.setdefault(
-            "auth.oidc", OIDCCache(client, max_validated=context.settings.oidc_validated_cache_size)
-        )
+        client = OIDCProviderClient(outbound_client(context, name="oidc"))
+        fresh = OIDCCache(client, max_validated=context.settings.oidc_validated_cache_size)
+        cache = context.extras.setdefault("auth.oidc", fresh)
+        if cache is not fresh:  # another thread built one first
+            client.close()
     return cache
 
 
+def _rsa_keys(jwks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        jwk["kid"]: jwt.PyJWK(jwk, algorithm="RS256").key
+        for jwk in jwks
+        if jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str)
+    }
+
+
 def _load_keys(cache: OIDCCache, provider: ProviderKeys) -> None:
-    # Stamped before fetching: a failed refetch waits out the cooldown like a successful one.
-    provider.fetched_at = time.monotonic()
-    keys = {}
-    for jwk in cache.client.jwks(provider.jwks_uri):
-        if jwk.get("kty") == "RSA" and isinstance(jwk.get("kid"), str):
-            keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256").key
-    provider.keys = keys
+    """Refetch the JWKS (the caller holds ``provider.lock``). Stamped before fetching: a failed refetch
+    waits out the cooldown like a successful one; keys past their max age are dropped by the caller."""
+    provider.tried_at = time.monotonic()
+    provider.keys = _rsa_keys(cache.client.jwks(provider.jwks_uri))
+    provider.fetched_at = provider.tried_at
+    provider.fetched_wall = time.time()
 
 
 def _provider_keys(cache: OIDCCache, metadata_url: str, cooldown: float) -> ProviderKeys:
     """The provider's issuer and keys; after a failed fetch, refuse without a call until the cooldown ends."""
     with cache.lock:
         known = cache.providers.get(metadata_url)
-        if known is not None:
+    if known is not None:
+        return known
+    with cache.url_lock(metadata_url):
+        with cache.lock:
+            known = cache.providers.get(metadata_url)
+            failed_at = cache.failed_at.get(metadata_url)
+        if known is not None:  # fetched by the request this one waited for
             return known
-        failed_at = cache.failed_at.get(metadata_url)
         if failed_at is not None and time.monotonic() - failed_at < cooldown:
             raise OIDCFetchError(f"{metadata_url} failed recently; not retried for {cooldown:.0f} s")
         try:
@@ -116,10 +160,12 @@ def _provider_keys(cache: OIDCCache, metadata_url: str, cooldown: float) -> Prov
             known = ProviderKeys(issuer, jwks_uri)
             _load_keys(cache, known)
         except OIDCFetchError:
-            cache.failed_at[metadata_url] = time.monotonic()
+            with cache.lock:
+                cache.failed_at[metadata_url] = time.monotonic()
             raise
-        cache.failed_at.pop(metadata_url, None)
-        cache.providers[metadata_url] = known
+        with cache.lock:
+            cache.failed_at.pop(metadata_url, None)
+            cache.providers[metadata_url] = known
         return known
 
 
@@ -127,38 +173,97 @@ def _signing_key(
     cache: OIDCCache, provider: ProviderKeys, kid: str, cooldown: float, max_age: float
 ) -> Any | None:
     """The key for ``kid``; an unknown kid refetches the JWKS at most once per cooldown, and keys older
-    than ``max_age`` are refetched, so a key the provider has retired is not trusted forever."""
-    with cache.lock:
-        age = time.monotonic() - provider.fetched_at
-        if age >= max_age or (kid not in provider.keys and age >= cooldown):
-            _load_keys(cache, provider)
+    than ``max_age`` are refetched, so a key the provider has retired is not trusted forever. When that
+    refetch fails the old keys are dropped: until a fetch succeeds (tried again after the cooldown), the
+    provider's tokens are refused rather than checked against keys that may have been retired."""
+    with provider.lock:
+        now = time.monotonic()
+        stale = now - provider.fetched_at >= max_age
+        failed_lately = provider.tried_at > provider.fetched_at and now - provider.tried_at < cooldown
+        if stale and failed_lately:
+            provider.keys = {}
+        elif stale or (kid not in provider.keys and now - provider.tried_at >= cooldown):
+            try:
+                _load_keys(cache, provider)
+            except OIDCFetchError:
+                if stale:
+                    provider.keys = {}
+                raise
         return provider.keys.get(kid)
+
+
+def app_id_forms(client_id: str) -> tuple[str, ...]:
+    """The audiences naming the same application as ``client_id``: an app id (a GUID) and its default App
+    ID URI ``api://<app id>``, whichever of the two the entity holds. Any other value stands for itself
+    only: a custom URI says nothing about which app id it belongs to."""
+    app_id = client_id.removeprefix(APP_ID_URI_PREFIX)
+    if not _is_guid(app_id):
+        return (client_id,)
+    return (app_id, f"{APP_ID_URI_PREFIX}{app_id}")
+
+
+def _is_guid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
 class _Config:
     metadata_url: str
     extra_issuer: str | None
-    audiences: tuple[str, ...]
+    entities: tuple[tuple[str, str], ...]  # (entity id, client id) of the provider's active entities
     user_claim: str
     user_field: str
     clock_skew: int
 
+    @property
+    def audiences(self) -> list[str]:
+        return sorted({form for _, client_id in self.entities for form in app_id_forms(client_id)})
+
+    def entities_for(self, audience: str | list[str]) -> tuple[str, ...]:
+        named = {audience} if isinstance(audience, str) else set(audience)
+        return tuple(
+            entity_id for entity_id, client_id in self.entities if named & set(app_id_forms(client_id))
+        )
+
 
 def _configs(context: ConnectorContext) -> list[_Config]:
     with transaction(context.sessions) as session:
-        providers = session.scalars(select(OIDCProvider).where(OIDCProvider.active.is_(True))).all()
+        providers = session.scalars(
+            select(OIDCProvider).where(OIDCProvider.active.is_(True)).order_by(OIDCProvider.name)
+        ).all()
         return [
             _Config(
                 p.metadata_url,
                 p.extra_issuer,
-                tuple(e.client_id for e in p.entities if e.active),
+                tuple((e.id, e.client_id) for e in p.entities if e.active),
                 p.user_claim,
                 p.user_field,
                 p.clock_skew,
             )
             for p in providers
         ]
+
+
+def _wrong_claim_type(claims: dict[str, Any]) -> str | None:
+    """The first claim whose type is wrong, checked before any claim is used (a list ``iss`` must be a
+    refusal, not a crash)."""
+    for name in ("iss", "ver", "appid", "azp"):
+        if name in claims and not isinstance(claims[name], str):
+            return name
+    audience = claims.get("aud")
+    if audience is not None and not (
+        isinstance(audience, str)
+        or (isinstance(audience, list) and all(isinstance(item, str) for item in audience))
+    ):
+        return "aud"
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return name
+    return None
 
 
 def _check_header(token: str) -> dict[str, Any] | str:
@@ -184,14 +289,26 @@ def _principal_for(context: ConnectorContext, field_name: str, value: str) -> Pr
 
 
 def _remembered(context: ConnectorContext, cache: OIDCCache, digest: str) -> Principal | str | None:
-    user_id = cache.recall(digest)
-    if user_id is None:
+    entry = cache.recall(digest)
+    if entry is None:
         return None
     with transaction(context.sessions) as session:
-        user = users.by_id(session, user_id)
+        if not _any_entity_active(session, entry.entity_ids):
+            return "the OIDC entity that accepted this token was removed or deactivated"
+        user = users.by_id(session, entry.user_id)
         if user is None or not can_sign_in(user):
             return "token maps to no active user"
         return Principal.of(user, "oidc")
+
+
+def _any_entity_active(session: Session, entity_ids: tuple[str, ...]) -> bool:
+    found = session.scalar(
+        select(OIDCEntity.id)
+        .join(OIDCProvider)
+        .where(OIDCEntity.id.in_(entity_ids), OIDCEntity.active.is_(True), OIDCProvider.active.is_(True))
+        .limit(1)
+    )
+    return found is not None
 
 
 def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
@@ -210,13 +327,18 @@ def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
         unverified = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         return "malformed token"
+    wrong = _wrong_claim_type(unverified)
+    if wrong is not None:
+        return f"claim {wrong} has the wrong type"
+    if "iss" not in unverified:
+        return "missing required claim"
     try:
-        outcome = _verify(context, cache, token, header["kid"], unverified.get("iss"))
+        outcome = _verify(context, cache, token, header["kid"], unverified["iss"])
     except OIDCFetchError as exc:
         return f"OIDC provider unreachable: {exc}"
     if isinstance(outcome, str):
         return outcome
-    config, claims = outcome
+    config, claims, keys = outcome
     value = claims.get(config.user_claim)
     if value is None and config.user_claim == "appid":
         value = claims.get("azp")  # v2 tokens name the calling app azp
@@ -225,16 +347,16 @@ def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
     principal = _principal_for(context, config.user_field, value)
     if isinstance(principal, Principal):
         # Remembered no longer than its keys are trusted: a retired key's tokens must stop working too.
-        until = min(float(claims["exp"]), time.time() + context.settings.jwks_max_age_seconds)
-        cache.remember(digest, principal.user_id, until)
+        until = min(float(claims["exp"]), keys.fetched_wall + context.settings.jwks_max_age_seconds)
+        cache.remember(digest, principal.user_id, until, config.entities_for(claims["aud"]))
     return principal
 
 
 def _verify(
-    context: ConnectorContext, cache: OIDCCache, token: str, kid: str, issuer: Any
-) -> tuple[_Config, dict[str, Any]] | str:
+    context: ConnectorContext, cache: OIDCCache, token: str, kid: str, issuer: str
+) -> tuple[_Config, dict[str, Any], ProviderKeys] | str:
     for config in _configs(context):
-        if not config.audiences:
+        if not config.entities:
             continue
         keys = _provider_keys(cache, config.metadata_url, context.settings.oidc_metadata_cooldown_seconds)
         if issuer not in {keys.issuer, config.extra_issuer}:
@@ -248,7 +370,7 @@ def _verify(
                 token,
                 key,
                 algorithms=["RS256"],
-                audience=list(config.audiences),
+                audience=config.audiences,
                 issuer=issuer,
                 leeway=config.clock_skew,
                 options={"require": REQUIRED_CLAIMS},
@@ -257,7 +379,7 @@ def _verify(
             return next((why for kind, why in REASONS if isinstance(exc, kind)), "invalid token")
         if not _version_matches_issuer(claims.get("ver"), issuer):
             return "token version does not match its issuer"
-        return config, claims
+        return config, claims, keys
     return "issuer not trusted by any OIDC provider"
 
 

@@ -1,8 +1,11 @@
-"""The one HTTP client for OIDC providers: their metadata document and their JWKS."""
+"""The one HTTP client for OIDC providers: their metadata document and their JWKS.
+
+It is handed an ``httpx.Client`` built by ``connector.http.outbound_client`` (trusted CAs, timeouts, and
+the outbound HTTP log, source "oidc"), like every other outbound feature.
+"""
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 import httpx
@@ -13,8 +16,8 @@ class OIDCFetchError(Exception):
 
 
 class OIDCProviderClient:
-    def __init__(self, verify: ssl.SSLContext | bool, timeout: float = 10.0) -> None:
-        self._http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:

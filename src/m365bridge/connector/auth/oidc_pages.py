@@ -99,7 +99,6 @@ def save_provider(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """``provider_id`` ``new`` creates; ``action=test`` only fetches the metadata URL."""
-    provider = None if provider_id == "new" else oidc_config.get_provider(session, provider_id)
     values: dict[str, Any] = {
         "name": name,
         "metadata_url": metadata_url,
@@ -111,7 +110,8 @@ def save_provider(
     }
     context = get_context(request)
     if action == "test":
-        return _test_metadata(request, provider, values)
+        return _test_metadata(request, session, provider_id, values)
+    provider = None if provider_id == "new" else oidc_config.get_provider(session, provider_id)
     old_url = provider.metadata_url if provider else ""
     try:
         with session.begin_nested():
@@ -130,13 +130,18 @@ def save_provider(
     return redirect("/oidc", f"OIDC provider {provider.name} saved.")
 
 
-def _test_metadata(request: Request, provider: OIDCProvider | None, values: dict[str, Any]) -> Response:
-    """Fetch the metadata URL as typed; nothing is saved either way."""
+def _test_metadata(request: Request, session: Session, provider_id: str, values: dict[str, Any]) -> Response:
+    """Fetch the metadata URL as typed; nothing is saved either way. The fetch comes before the session's
+    first statement: a POST's session is a writer, and no write turn may be held across an outbound call
+    (the fetch's own outbound-log row would wait for it)."""
     url = str(values["metadata_url"]).strip()
     try:
-        check = check_metadata(get_context(request), url)
+        check, error = check_metadata(get_context(request), url), None
     except OIDCFetchError as problem:
-        return _provider_form(request, provider, values, 502, error=f"Metadata URL test failed: {problem}")
+        check, error = None, f"Metadata URL test failed: {problem}"
+    provider = None if provider_id == "new" else oidc_config.get_provider(session, provider_id)
+    if error is not None:
+        return _provider_form(request, provider, values, 502, error=error)
     return _provider_form(request, provider, values, check=check)
 
 

@@ -18,7 +18,6 @@ from m365bridge.connector.users.roles import INCIDENT_MANAGER
 from m365bridge.shared.errors import UserError
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
-SUPPORT_RESOURCE = "api://m365-support"
 WRONG_SECRET = "AADSTS7000215"  # noqa: S105 (an Entra error code)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
