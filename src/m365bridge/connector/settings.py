@@ -29,7 +29,10 @@ class ConnectorSettings(ServiceSettings):
         None, description="Mark the session cookie Secure; default: when the request came over https."
     )
     lockout_account_failures: int = Field(
-        5, ge=1, description="Failed logins per account within lockout_window_seconds before answering 429."
+        5,
+        ge=1,
+        description="Failed logins per account from one client address within lockout_window_seconds before "
+        "that address gets 429 for that account (failures from other addresses never lock it).",
     )
     lockout_address_failures: int = Field(
         20, ge=1, description="Failed logins per client address within lockout_window_seconds before 429."
