@@ -26,6 +26,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("events_rate.py", ["--auth", "aad"], ["--quick"]),
     ("insights_latency.py", [], ["--quick"]),
     ("kb_quality.py", ["--articles", ARTICLES, "--queries", str(BENCH_DIR / "devset.jsonl")], []),
+    ("health_matching.py", [], []),
     ("health_sync.py", [], ["--quick"]),
     ("startup.py", [], ["--quick"]),
 ]

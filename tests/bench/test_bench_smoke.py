@@ -86,3 +86,18 @@ def test_run_all_prints_one_table_row_per_result():
         sys.path.remove(str(BENCH))
     row = {"what": "x", "figure": "1", "baseline": "2", "ratio": 0.5, "target": "t", "passed": False}
     assert table([row]).splitlines()[-1] == "| x | 1 | 2 | 0.5 | t | FAIL |"
+
+
+def test_health_matching_reports_the_test_half_beside_the_previous_matcher(tmp_path):
+    cases = [
+        {"incident": "owa wont send", "issue": "Users can't send email from Outlook on the web"},
+        {"incident": "outlook web send error", "issue": "Users can't send email from Outlook on the web"},
+        {"incident": "printer jam", "issue": "none"},
+        {"incident": "laptop battery draining", "issue": "none"},
+    ]
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text("".join(json.dumps(case) + "\n" for case in cases))
+    output, results = run_bench("health_matching.py", "--set", str(labelled))
+    assert "2 tune and 2 test incidents" in output
+    assert "test half: previous precision=" in output and "test half: current  precision=" in output
+    assert_reported(results, "Service health matching")
