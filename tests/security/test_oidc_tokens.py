@@ -15,7 +15,7 @@ import respx
 from fastapi.testclient import TestClient
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth import oidc_config
+from m365bridge.connector.auth.oidc import service as oidc_config
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared.db import transaction

@@ -11,42 +11,24 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from m365bridge.connector.api_errors import ApiError
-from m365bridge.connector.auth import allowlist, sessions, throttle
 from m365bridge.connector.auth.addresses import client_address
+from m365bridge.connector.auth.allowlist import service as allowlist
+from m365bridge.connector.auth.bearer import resolve_bearer
+from m365bridge.connector.auth.principal import Method, Principal
+from m365bridge.connector.auth.sessions import service as sessions
 from m365bridge.connector.context import ConnectorContext, get_context
 from m365bridge.connector.logs import system_log
-from m365bridge.connector.users import repository as users
-from m365bridge.connector.users.models import User
-from m365bridge.connector.users.roles import ADMIN
-from m365bridge.connector.users.service import can_sign_in, password_matches, upgraded_hash
 from m365bridge.shared.db import transaction
 
-Method = Literal["session", "basic", "bearer", "oidc"]
+UNAUTHENTICATED = "Required to provide Auth information"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    user_name: str
-    roles: frozenset[str]
-    method: Method
-
-    def has_role(self, *roles: str) -> bool:
-        """True when holding any of ``roles`` (or none asked); ``admin`` holds every role."""
-        return not roles or ADMIN in self.roles or any(role in self.roles for role in roles)
-
-    @classmethod
-    def of(cls, user: User, method: Method) -> Principal:
-        return cls(user_id=user.id, user_name=user.user_name, roles=user.roles, method=method)
 
 
 class LoginRequired(Exception):
@@ -83,71 +65,31 @@ def check_allowlist(request: Request) -> None:
         refuse(request, 403, f"Address {address} is not allowed to call this API", "address not allowed")
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    """What the password check needs of an account, read before the (slow) hash check."""
-
-    principal: Principal
-    password_hash: str | None
-    can_sign_in: bool
-
-    @classmethod
-    def of(cls, user: User, method: Method) -> _Candidate:
-        return cls(Principal.of(user, method), user.password_hash, can_sign_in(user))
-
-
 def authenticate_password(
     request: Request, user_name: str, password: str, *, method: Method, what: str
 ) -> Principal:
-    """Check a user name and password with brute-force throttling; refuse with 401 or 429.
-
-    The argon2 check (~0.1 s) runs outside any transaction: inside a writer it would hold SQLite's write
-    turn, stalling every other writer for each Basic call. The throttle and the account are read first; a
-    failure (or the forgetting of earlier failures after a success) is then written in a short unit.
-    Requests of one address that run in parallel may therefore all be checked before any failure of
-    theirs is recorded: the throttle can be overshot by the number of requests in flight.
-    """
+    """Check a user name and password (``sessions.service.check_password``); refuse with 401 or 429."""
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
-    with transaction(context.sessions) as session:
-        throttled = throttle.is_throttled(session, context.settings, user_name, address)
-        user = users.by_user_name(session, user_name)
-        candidate = None if user is None else _Candidate.of(user, method)
-        had_failures = throttle.has_failures(session, user_name, address)
-    if throttled:
-        refuse(request, 429, "Too many failed logins; try again later", f"{what}: throttled", user=user_name)
-    stored = candidate.password_hash if candidate is not None else None
-    matches = password_matches(stored, password)
-    upgrade = upgraded_hash(stored, password) if matches and stored is not None else None
-    accepted = matches and candidate is not None and candidate.can_sign_in
-    if not accepted or had_failures or upgrade is not None:
-        with transaction(context.sessions, write=True) as session:
-            if not accepted or candidate is None:
-                throttle.record_failure(session, user_name, address)
-            else:
-                throttle.clear(session, user_name, address)
-                if upgrade is not None and stored is not None:
-                    users.replace_password_hash(session, candidate.principal.user_id, stored, upgrade)
-    if candidate is None or not accepted:
-        why = "bad credentials" if not matches else "account inactive or locked"
-        refuse(request, 401, "Required to provide Auth information", f"{what}: {why}", user=user_name)
-    return candidate.principal
+    outcome = sessions.check_password(context, user_name, password, address, method)
+    if isinstance(outcome, Principal):
+        return outcome
+    detail = "Too many failed logins; try again later" if outcome.status_code == 429 else UNAUTHENTICATED
+    refuse(request, outcome.status_code, detail, f"{what}: {outcome.why}", user=user_name)
 
 
 def _basic_principal(request: Request, credentials: str) -> Principal:
     try:
         user_name, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        refuse(request, 401, "Required to provide Auth information", "malformed Basic credentials")
+        refuse(request, 401, UNAUTHENTICATED, "malformed Basic credentials")
     return authenticate_password(request, user_name, password, method="basic", what="Basic auth")
 
 
 def _bearer_principal(request: Request, token: str) -> Principal:
-    from m365bridge.connector.auth.bearer import resolve_bearer
-
     outcome = resolve_bearer(get_context(request), token)
     if isinstance(outcome, str):
-        refuse(request, 401, "Required to provide Auth information", f"bearer token: {outcome}")
+        refuse(request, 401, UNAUTHENTICATED, f"bearer token: {outcome}")
     return outcome
 
 
@@ -181,7 +123,7 @@ def authenticate_api(request: Request) -> Principal:
         return principal
     found = session_principal(request)
     if found is None:
-        refuse(request, 401, "Required to provide Auth information", "no credentials")
+        refuse(request, 401, UNAUTHENTICATED, "no credentials")
     principal, csrf = found
     # Every method, GET included: some API reads store something (an insights search is kept as the
     # incident's latest answer), and a cross-site page could otherwise trigger them with the cookie alone.

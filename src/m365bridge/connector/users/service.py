@@ -8,12 +8,13 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.oauth_tokens import revoke_user_tokens
-from m365bridge.connector.auth.sessions import end_user_sessions
+from m365bridge.connector.auth.oauth import repository as oauth_tokens
+from m365bridge.connector.auth.sessions import repository as ui_sessions
 from m365bridge.connector.users import repository
 from m365bridge.connector.users.models import User, UserRole
 from m365bridge.connector.users.roles import ALL_ROLES
 from m365bridge.shared.errors import Conflict, NotFound, UserError
+from m365bridge.shared.orm import utcnow
 from m365bridge.shared.passwords import hash_password, needs_rehash, verify_password
 
 MIN_PASSWORD_LENGTH = 8
@@ -105,7 +106,7 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
     if not can_sign_in(user):
         revoke_access(session, user)
     elif user.web_service_access_only:
-        end_user_sessions(session, user.id)
+        ui_sessions.delete_user_sessions(session, user.id)
     return user
 
 
@@ -118,8 +119,8 @@ def set_password(session: Session, user: User, password: str) -> None:
 
 def revoke_access(session: Session, user: User) -> None:
     """End the user's UI sessions and revoke their OAuth access and refresh tokens, everywhere."""
-    end_user_sessions(session, user.id)
-    revoke_user_tokens(session, user.id)
+    ui_sessions.delete_user_sessions(session, user.id)
+    oauth_tokens.revoke_user_tokens(session, user.id, utcnow())
 
 
 def grant(session: Session, user: User, role: str) -> None:

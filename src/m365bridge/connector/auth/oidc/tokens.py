@@ -26,12 +26,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal
-from m365bridge.connector.auth.models import OIDCEntity, OIDCProvider
-from m365bridge.connector.auth.oidc_client import OIDCFetchError, OIDCProviderClient
+from m365bridge.connector.auth.oidc import repository
+from m365bridge.connector.auth.oidc.client import OIDCFetchError, OIDCProviderClient
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.http import outbound_client
 from m365bridge.connector.users import repository as users
@@ -231,9 +229,6 @@ class _Config:
 
 def _configs(context: ConnectorContext) -> list[_Config]:
     with transaction(context.sessions) as session:
-        providers = session.scalars(
-            select(OIDCProvider).where(OIDCProvider.active.is_(True)).order_by(OIDCProvider.name)
-        ).all()
         return [
             _Config(
                 p.metadata_url,
@@ -243,7 +238,7 @@ def _configs(context: ConnectorContext) -> list[_Config]:
                 p.user_field,
                 p.clock_skew,
             )
-            for p in providers
+            for p in repository.active_providers(session)
         ]
 
 
@@ -293,22 +288,12 @@ def _remembered(context: ConnectorContext, cache: OIDCCache, digest: str) -> Pri
     if entry is None:
         return None
     with transaction(context.sessions) as session:
-        if not _any_entity_active(session, entry.entity_ids):
+        if not repository.any_entity_active(session, entry.entity_ids):
             return "the OIDC entity that accepted this token was removed or deactivated"
         user = users.by_id(session, entry.user_id)
         if user is None or not can_sign_in(user):
             return "token maps to no active user"
         return Principal.of(user, "oidc")
-
-
-def _any_entity_active(session: Session, entity_ids: tuple[str, ...]) -> bool:
-    found = session.scalar(
-        select(OIDCEntity.id)
-        .join(OIDCProvider)
-        .where(OIDCEntity.id.in_(entity_ids), OIDCEntity.active.is_(True), OIDCProvider.active.is_(True))
-        .limit(1)
-    )
-    return found is not None
 
 
 def resolve_jwt(context: ConnectorContext, token: str) -> Principal | str:
