@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from m365bridge.connector.auth.oidc import service as oidc_config
 from m365bridge.connector.auth.oidc.client import OIDCProviderClient
-from m365bridge.connector.auth.oidc.tokens import OIDCCache
+from m365bridge.connector.auth.oidc.keys import OIDCCache
 from m365bridge.connector.logs import http_log, system_log
 from m365bridge.connector.users import service
 from m365bridge.shared.db import transaction

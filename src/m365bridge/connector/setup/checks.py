@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from m365bridge.connector.auth.oidc.client import OIDCFetchError
-from m365bridge.connector.auth.oidc.tokens import cache_of
+from m365bridge.connector.auth.oidc.keys import cache_of
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.registry.service import OutboundCredentials
 from m365bridge.connector.registry.token_client import TokenError, token_client

@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.dependencies import require_roles
 from m365bridge.connector.auth.oidc import service
+from m365bridge.connector.auth.oidc.keys import forget_configuration
 from m365bridge.connector.auth.oidc.schemas import (
     OIDCEntityIn,
     OIDCEntityOut,
     OIDCProviderIn,
     OIDCProviderOut,
 )
-from m365bridge.connector.auth.oidc.tokens import forget_configuration
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.users.roles import ADMIN
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.auth.dependencies import require_ui_user
 from m365bridge.connector.auth.oidc import service
 from m365bridge.connector.auth.oidc.client import OIDCFetchError
+from m365bridge.connector.auth.oidc.keys import check_metadata, forget_configuration
 from m365bridge.connector.auth.oidc.models import OIDCEntity, OIDCProvider
-from m365bridge.connector.auth.oidc.tokens import check_metadata, forget_configuration
 from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.users.roles import ADMIN
