@@ -42,7 +42,7 @@ from m365bridge.cloud.graph.generator import generate
 from m365bridge.cloud.knowledge.importer import STARTER_FOLDER, STARTER_OPTIONS, ImportOptions, import_folder
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
-from m365bridge.connector.auth.sessions import SESSION_COOKIE
+from m365bridge.connector.auth.sessions.service import SESSION_COOKIE
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health.models import ServiceHealthIssue
 from m365bridge.connector.health.sync import sync_service_health
@@ -304,7 +304,7 @@ def profile_connector(stack: Stack, sys_ids: list[str]) -> None:
     """The connector's share of one insights call, profiled in this thread (the cloud still serves it)."""
     from pyinstrument import Profiler
 
-    from m365bridge.connector.auth.dependencies import Principal
+    from m365bridge.connector.auth.principal import Principal
     from m365bridge.connector.insights.service import run_insights
     from m365bridge.connector.servicedesk import desk_for
     from m365bridge.connector.users.roles import INSIGHTS_USER

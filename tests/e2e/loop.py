@@ -29,7 +29,7 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
-from m365bridge.connector.auth.models import OAuthClient, OAuthToken
+from m365bridge.connector.auth.oauth.models import OAuthClient, OAuthToken
 from m365bridge.connector.cases.models import CaseEvent, SupportCase
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.incidents import service as incidents

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from m365bridge.cloud.cases.models import OutboxEvent
 from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.integration.service import RepositoryInput
-from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.oauth import service as oauth_server
 from m365bridge.connector.users import repository as users
 from m365bridge.connector.users import service as user_service
 from m365bridge.demo.connector_setup import INTEGRATION_USER, REPOSITORY_ID

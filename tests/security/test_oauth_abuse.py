@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth.models import OAuthToken
+from m365bridge.connector.auth.oauth.models import OAuthToken
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared.db import transaction

@@ -10,7 +10,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth import sessions
+from m365bridge.connector.auth.sessions import service as sessions
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users.roles import ADMIN
 from tests.connector.auth.helpers import login, make_user

@@ -16,10 +16,7 @@ import m365bridge
 PACKAGE = Path(m365bridge.__file__).parent
 
 # Packages whose internal cycles are being removed by their owners; delete a line with the fix.
-PENDING = {
-    # authsec: Principal and Method move to a module of their own (issue 16 item 1)
-    "m365bridge.connector.auth": "bearer -> dependencies -> bearer, oidc -> dependencies",
-}
+PENDING: dict[str, str] = {}
 
 
 def module_files(root: Path) -> dict[str, tuple[Path, bool]]:

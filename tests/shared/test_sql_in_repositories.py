@@ -32,15 +32,7 @@ TABLE_METHODS = frozenset({"insert", "update", "delete", "select"})
 ALLOWED = frozenset({"shared/db.py"})
 
 # Files that still run SQL outside a repository while their owners move it; remove a line with the move.
-PENDING = {
-    "connector/auth/allowlist.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/auth/bearer.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/auth/oauth_server.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/auth/oidc.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/auth/oidc_config.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/auth/sessions.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/auth/throttle.py": "authsec, with the auth split (issue 16 items 1-2)",
-}
+PENDING: dict[str, str] = {}
 
 
 def sql_calls(source: str) -> list[str]:

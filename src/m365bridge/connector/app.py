@@ -9,15 +9,14 @@ from fastapi import FastAPI
 
 from m365bridge import __version__
 from m365bridge.connector.api_errors import install_api_error_handlers
-from m365bridge.connector.auth import (
-    allowlist_pages,
-    client_pages,
-    oidc_endpoints,
-    oidc_pages,
-    token_endpoint,
-)
-from m365bridge.connector.auth import endpoints as auth_endpoints
-from m365bridge.connector.auth import pages as auth_pages
+from m365bridge.connector.auth import endpoints as whoami_endpoints
+from m365bridge.connector.auth.allowlist import endpoints as allowlist_endpoints
+from m365bridge.connector.auth.allowlist import pages as allowlist_pages
+from m365bridge.connector.auth.oauth import endpoints as oauth_endpoints
+from m365bridge.connector.auth.oauth import pages as oauth_pages
+from m365bridge.connector.auth.oidc import endpoints as oidc_endpoints
+from m365bridge.connector.auth.oidc import pages as oidc_pages
+from m365bridge.connector.auth.sessions import pages as sessions_pages
 from m365bridge.connector.cases import endpoints as cases_endpoints
 from m365bridge.connector.cases import pages as cases_pages
 from m365bridge.connector.context import ConnectorContext
@@ -70,10 +69,11 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     token = context.settings.metrics_token
     install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
     app.include_router(cases_endpoints.inbound_router)  # first: the busiest route
-    app.include_router(auth_pages.router)
-    app.include_router(auth_endpoints.router)
+    app.include_router(sessions_pages.router)
+    app.include_router(whoami_endpoints.router)
+    app.include_router(allowlist_endpoints.router)
     app.include_router(oidc_endpoints.router)
-    app.include_router(token_endpoint.router)
+    app.include_router(oauth_endpoints.router)
     app.include_router(users_endpoints.router)
     app.include_router(users_role_table.router)
     app.include_router(logs_pages.router)
@@ -87,7 +87,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(registry_pages.router)
     app.include_router(http_log_pages.router)
     app.include_router(users_pages.router)
-    app.include_router(client_pages.router)
+    app.include_router(oauth_pages.router)
     app.include_router(oidc_pages.router)
     app.include_router(allowlist_pages.router)
     app.include_router(setup_inbound.router)

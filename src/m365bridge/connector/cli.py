@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import typer
 
-from m365bridge.connector.auth import allowlist_cli, oidc_cli
-from m365bridge.connector.auth import cli as auth_cli
+from m365bridge.connector.auth.allowlist import cli as allowlist_cli
+from m365bridge.connector.auth.oauth import cli as oauth_cli
+from m365bridge.connector.auth.oidc import cli as oidc_cli
 from m365bridge.connector.context import MIGRATIONS
 from m365bridge.connector.health.cli import app as health_app
 from m365bridge.connector.incidents.cli import app as incidents_app
@@ -23,7 +24,7 @@ from m365bridge.shared.side_cli import add_side_commands
 
 app = typer.Typer(help="The connector.", no_args_is_help=True)
 app.add_typer(users_cli.app, name="users")
-app.add_typer(auth_cli.app, name="oauth-clients")
+app.add_typer(oauth_cli.app, name="oauth-clients")
 app.add_typer(oidc_cli.app, name="oidc")
 app.add_typer(allowlist_cli.app, name="allowlist")
 app.add_typer(logs_cli.app, name="logs")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import ssl
 from pathlib import Path
 from typing import ClassVar
 
@@ -30,7 +29,10 @@ class ConnectorSettings(ServiceSettings):
         None, description="Mark the session cookie Secure; default: when the request came over https."
     )
     lockout_account_failures: int = Field(
-        5, ge=1, description="Failed logins per account within lockout_window_seconds before answering 429."
+        5,
+        ge=1,
+        description="Failed logins per account from one client address within lockout_window_seconds before "
+        "that address gets 429 for that account (failures from other addresses never lock it).",
     )
     lockout_address_failures: int = Field(
         20, ge=1, description="Failed logins per client address within lockout_window_seconds before 429."
@@ -169,8 +171,3 @@ class ConnectorSettings(ServiceSettings):
                 "(use e.g. 10.0.0.5 or 10.0.0.0/24)"
             )
         return [entry.strip() for entry in entries if entry.strip()]
-
-    @property
-    def outbound_verify(self) -> ssl.SSLContext | bool:
-        """What every outbound httpx client passes as ``verify=``: the CA bundle, else the system store."""
-        return ssl.create_default_context(cafile=str(self.ca_bundle)) if self.ca_bundle else True

@@ -17,7 +17,8 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.integration.models import AAD_AUTH, BASIC_AUTH
 from m365bridge.cloud.integration.service import RepositoryInput
-from m365bridge.connector.auth import oauth_server, oidc_config
+from m365bridge.connector.auth.oauth import service as oauth_service
+from m365bridge.connector.auth.oidc import service as oidc_service
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.registry import repository as registry_repository
 from m365bridge.connector.registry import service as registry
@@ -122,10 +123,10 @@ def _outbound_entity(session: Session, connector: ConnectorContext, record: Demo
 def connector_registrations(session: Session, mode: Mode, record: DemoRecord) -> dict[str, str]:
     """Basic: an OAuth client and the integration user; AAD: the OIDC provider and entity."""
     if mode is Mode.BASIC:
-        for client in oauth_server.list_clients(session):
+        for client in oauth_service.list_clients(session):
             if client.name == OAUTH_CLIENT:
-                oauth_server.delete_client(session, client.id)
-        client, secret = oauth_server.create_client(session, OAUTH_CLIENT)
+                oauth_service.delete_client(session, client.id)
+        client, secret = oauth_service.create_client(session, OAUTH_CLIENT)
         record.extra["oauth_clients"] = {"support": {"client_id": client.client_id, "client_secret": secret}}
         user = record.users.get("integration", {})  # made by provision_connector_people this start
         if user.get("user_name") != INTEGRATION_USER:
@@ -139,14 +140,14 @@ def connector_registrations(session: Session, mode: Mode, record: DemoRecord) ->
         }
     if mode is Mode.AAD:
         with suppress(NotFound):  # remade each start: the cloud's port may have moved
-            oidc_config.delete_provider(session, OIDC_PROVIDER)
-        provider = oidc_config.create_provider(
+            oidc_service.delete_provider(session, OIDC_PROVIDER)
+        provider = oidc_service.create_provider(
             session,
             OIDC_PROVIDER,
             f"{record.identity_url}/{record.tenant['id']}/.well-known/openid-configuration",
         )
         audience = record.apps["rest_api"]["client_id"]
-        oidc_config.create_entity(session, "Microsoft 365 support REST API", audience, provider.id)
+        oidc_service.create_entity(session, "Microsoft 365 support REST API", audience, provider.id)
         rest_user = record.apps["rest_user"]["client_id"]
         record.users["integration"] = {"user_name": rest_user, "password": "", "roles": [INCIDENT_MANAGER]}
         return {"client_id": audience, "user": rest_user}

@@ -8,7 +8,9 @@ import pytest
 import respx
 from fastapi.testclient import TestClient
 
-from m365bridge.connector.auth import allowlist, oauth_server, oidc_config
+from m365bridge.connector.auth.allowlist import service as allowlist
+from m365bridge.connector.auth.oauth import service as oauth_server
+from m365bridge.connector.auth.oidc import service as oidc_config
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR
 from m365bridge.shared.db import transaction
 from tests.connector.auth.helpers import login, make_user, page_csrf

@@ -1,7 +1,7 @@
 from fastapi.testclient import TestClient
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth import allowlist
+from m365bridge.connector.auth.allowlist import service as allowlist
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.settings import ConnectorSettings

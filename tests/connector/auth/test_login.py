@@ -1,4 +1,4 @@
-from m365bridge.connector.auth.sessions import SESSION_COOKIE
+from m365bridge.connector.auth.sessions.service import SESSION_COOKIE
 from m365bridge.connector.users.roles import INSIGHTS_USER
 from tests.connector.auth.helpers import login, make_user, page_csrf
 
@@ -96,7 +96,7 @@ def test_idle_session_expires(tmp_path):
 
         from sqlalchemy import update
 
-        from m365bridge.connector.auth.models import UISession
+        from m365bridge.connector.auth.sessions.models import UISession
         from m365bridge.shared.orm import utcnow
 
         with transaction(context.sessions) as session:

@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.oauth import service as oauth_server
 from m365bridge.connector.models import Base
 from m365bridge.shared.db import transaction
 from tests.connector.auth.helpers import API, PASSWORD, basic, login, make_user

@@ -5,8 +5,8 @@ import httpx
 from sqlalchemy import func, select, update
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth import oauth_server
-from m365bridge.connector.auth.models import OAuthToken
+from m365bridge.connector.auth.oauth import service as oauth_server
+from m365bridge.connector.auth.oauth.models import OAuthToken
 from m365bridge.connector.keys.rotation import rotate_key
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.setup.service import INBOUND_PATH

@@ -10,10 +10,10 @@ import respx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from m365bridge.connector.auth import oidc_config
-from m365bridge.connector.auth.oidc import OIDCCache
-from m365bridge.connector.auth.oidc_client import OIDCProviderClient
-from m365bridge.connector.logs import system_log
+from m365bridge.connector.auth.oidc import service as oidc_config
+from m365bridge.connector.auth.oidc.client import OIDCProviderClient
+from m365bridge.connector.auth.oidc.keys import OIDCCache
+from m365bridge.connector.logs import http_log, system_log
 from m365bridge.connector.users import service
 from m365bridge.shared.db import transaction
 from tests.connector.auth.helpers import API, make_user
@@ -216,14 +216,73 @@ def test_a_down_provider_is_not_asked_again_during_the_cooldown(
     assert "failed recently" in second
 
 
-def test_the_validated_token_cache_drops_the_least_recently_used_and_expired():
-    cache = OIDCCache(client=OIDCProviderClient(verify=True), max_validated=2)
-    later = time.time() + 3600
-    cache.remember("a", "user-a", later)
-    cache.remember("b", "user-b", later)
-    assert cache.recall("a") == "user-a"  # now "b" is the least recently used
-    cache.remember("c", "user-c", later)
-    cache.remember("gone", "user-d", time.time() - 1)
+def recalled_user(cache, digest):
+    entry = cache.recall(digest)
+    return entry.user_id if entry is not None else None
 
-    assert [cache.recall(d) for d in ("a", "b", "c", "gone")] == [None, None, "user-c", None]
+
+def test_the_validated_token_cache_drops_the_least_recently_used_and_expired():
+    cache = OIDCCache(client=OIDCProviderClient(httpx.Client()), max_validated=2)
+    later = time.time() + 3600
+    cache.remember("a", "user-a", later, ("entity",))
+    cache.remember("b", "user-b", later, ("entity",))
+    assert recalled_user(cache, "a") == "user-a"  # now "b" is the least recently used
+    cache.remember("c", "user-c", later, ("entity",))
+    cache.remember("gone", "user-d", time.time() - 1, ("entity",))
+
+    assert [recalled_user(cache, d) for d in ("a", "b", "c", "gone")] == [None, None, "user-c", None]
     assert len(cache.validated) <= 2
+
+
+REST_API_APP_ID = "bbbbbbbb-1111-2222-3333-444444444444"
+
+
+def entity_for(context, client_id):
+    with transaction(context.sessions) as session:
+        provider = oidc_config.create_provider(session, "Contoso Azure", METADATA)
+        oidc_config.create_entity(session, "REST API", client_id, provider.id)
+    make_user(context, REST_USER_APP, ["incident_manager"], web_service_access_only=True)
+
+
+@pytest.mark.parametrize(
+    ("entity_holds", "token_audience"),
+    [
+        pytest.param(REST_API_APP_ID, f"api://{REST_API_APP_ID}", id="entity-app-id-token-app-id-uri"),
+        pytest.param(f"api://{REST_API_APP_ID}", REST_API_APP_ID, id="entity-app-id-uri-token-app-id"),
+    ],
+)
+def test_the_app_id_and_its_app_id_uri_name_the_same_application(
+    connector_context, connector_client, idp, signing_key, entity_holds, token_audience
+):
+    entity_for(connector_context, entity_holds)
+
+    assert call(connector_client, mint(signing_key, aud=token_audience)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("entity_holds", "token_audience"),
+    [
+        pytest.param(REST_API_APP_ID, f"api://{REST_API_APP_ID}/other", id="longer-uri"),
+        pytest.param(REST_API_APP_ID, f"https://contoso.test/{REST_API_APP_ID}", id="other-scheme"),
+        pytest.param(REST_API_APP_ID, f"API://{REST_API_APP_ID}", id="other-case-prefix"),
+        pytest.param("api://rest-api-app", "rest-api-app", id="custom-uri-is-no-app-id"),
+        pytest.param(REST_API_APP_ID, f"api://{REST_USER_APP}", id="another-app"),
+    ],
+)
+def test_no_other_form_of_the_audience_is_accepted(
+    connector_context, connector_client, idp, signing_key, entity_holds, token_audience
+):
+    entity_for(connector_context, entity_holds)
+
+    refused_with_log(connector_context, connector_client, mint(signing_key, aud=token_audience))
+
+
+def test_the_providers_metadata_and_keys_fetches_are_in_the_outbound_http_log(
+    connector_context, connector_client, idp, configured, signing_key
+):
+    assert call(connector_client, mint(signing_key)).status_code == 200
+
+    with transaction(connector_context.sessions) as session:
+        fetched = [row.url for row in http_log.search(session, source="oidc")]
+
+    assert sorted(fetched) == sorted([METADATA, JWKS])

@@ -7,7 +7,7 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.identity import service as identity
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
-from m365bridge.connector.auth import oidc_config
+from m365bridge.connector.auth.oidc import service as oidc_config
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared.db import transaction

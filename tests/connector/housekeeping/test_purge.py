@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from m365bridge.connector.auth import throttle
-from m365bridge.connector.auth.models import LoginFailure
+from m365bridge.connector.auth.sessions import service as sessions
+from m365bridge.connector.auth.sessions.models import LoginFailure
 from m365bridge.connector.housekeeping.runner import HousekeepingRunner
 from m365bridge.connector.logs import http_log, system_log
 from m365bridge.connector.logs.models import SystemLogLine
@@ -24,7 +24,7 @@ def test_a_pass_purges_old_log_lines_and_login_failures_and_logs_what_it_did(con
         http_log.record(
             session, source="t", method="GET", url="https://x.test/old", status=200, duration_ms=1
         ).created_at = old
-        throttle.record_failure(session, "someone", "10.0.0.1")
+        sessions.record_failure(session, "someone", "10.0.0.1")
         session.add(LoginFailure(account="someone", address="10.0.0.1", at=old))
 
     removed = HousekeepingRunner(connector_context).run_once()

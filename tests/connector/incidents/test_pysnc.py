@@ -8,7 +8,7 @@ import pytest
 from pysnc import ServiceNowClient, ServiceNowPasswordGrantFlow
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.oauth import service as oauth_server
 from m365bridge.connector.users.roles import INCIDENT_MANAGER
 from m365bridge.shared.db import transaction
 from m365bridge.shared.serving import serving

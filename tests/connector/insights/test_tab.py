@@ -66,6 +66,8 @@ def test_search_box_answers_for_any_text_and_is_kept(world: World) -> None:
 def test_api_answers_service_health_and_solutions(world: World) -> None:
     configured(world)
     sys_id = world.incident("Mail delivery delayed")
+    # A session caller sends the CSRF header on every API call, reads included (an API search is stored).
+    world.client.headers["X-CSRF-Token"] = page_csrf(world.client, f"/incidents/{sys_id}/m365")
     answer = world.client.get(f"/api/x_mioms_m365_assis/v1/incidents/{sys_id}/insights")
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -78,6 +80,18 @@ def test_api_answers_service_health_and_solutions(world: World) -> None:
     assert [i["id"] for i in searched["serviceHealth"]] == ["TM300400"]
     missing = world.client.get("/api/x_mioms_m365_assis/v1/incidents/" + "0" * 32 + "/insights")
     assert missing.status_code == 404 and missing.json()["status"] == "failure"
+
+
+def test_an_api_search_with_the_session_cookie_alone_is_refused_and_stores_nothing(world: World) -> None:
+    configured(world)
+    sys_id = world.incident("Mail delivery delayed")
+
+    searched = world.client.get(
+        f"/api/x_mioms_m365_assis/v1/incidents/{sys_id}/insights", params={"search": "planted text"}
+    )
+
+    assert searched.status_code == 403
+    assert stored(world) == []
 
 
 def test_votes_are_recorded_while_feedback_is_on(world: World) -> None:

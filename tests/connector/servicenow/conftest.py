@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from m365bridge.connector.app import create_app
-from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.oauth import service as oauth_server
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.servicenow import service
 from m365bridge.connector.servicenow.auth import AuthType

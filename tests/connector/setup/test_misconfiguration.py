@@ -3,7 +3,7 @@
 import dataclasses
 
 from m365bridge.cloud.integration import service as cloud_integration
-from m365bridge.connector.auth import oidc_config
+from m365bridge.connector.auth.oidc import service as oidc_config
 from m365bridge.connector.registry import service as registry
 from m365bridge.connector.setup.modes import Mode
 from m365bridge.connector.setup.noninteractive import run_setup

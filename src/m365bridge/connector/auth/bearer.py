@@ -1,4 +1,5 @@
-"""Bearer tokens: the connector's own opaque access tokens, or JWTs issued by a configured OIDC provider.
+"""Bearer tokens: the connector's own opaque access tokens (``oauth``), or JWTs issued by a configured OIDC
+provider (``oidc``).
 
 A token that resolved to a principal is remembered by its digest (never the token itself) until it
 expires, at most ``auth_cache_seconds``, and forgotten as soon as this process changes a token, OAuth
@@ -10,15 +11,11 @@ from __future__ import annotations
 import time
 
 import jwt
-from sqlalchemy import select
 
-from m365bridge.connector.auth.dependencies import Principal
-from m365bridge.connector.auth.models import OAuthClient, OAuthToken
+from m365bridge.connector.auth.oauth.service import resolve_access_token
+from m365bridge.connector.auth.oidc.tokens import resolve_jwt
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.connector.users.models import User
-from m365bridge.connector.users.service import can_sign_in
-from m365bridge.shared.db import transaction
-from m365bridge.shared.orm import utcnow
 from m365bridge.shared.tokens import token_digest
 from m365bridge.shared.watched_cache import WatchedCache
 
@@ -59,8 +56,6 @@ def cached_bearer(context: ConnectorContext, token: str) -> Principal | None:
 def _resolve(context: ConnectorContext, token: str) -> tuple[Outcome, float | None]:
     """The outcome and, for a principal, until when it may be remembered (the token's expiry)."""
     if looks_like_jwt(token):
-        from m365bridge.connector.auth.oidc import resolve_jwt
-
         outcome = resolve_jwt(context, token)
         if isinstance(outcome, str):
             return outcome, None
@@ -73,24 +68,4 @@ def _resolve(context: ConnectorContext, token: str) -> tuple[Outcome, float | No
         return outcome, min(
             float(expires), keys_fresh_until
         ) if context.settings.jwks_max_age_seconds else None
-    return _resolve_access_token(context, token)
-
-
-def _resolve_access_token(context: ConnectorContext, token: str) -> tuple[Outcome, float | None]:
-    with transaction(context.sessions) as session:
-        row = session.scalars(
-            select(OAuthToken).where(
-                OAuthToken.token_digest == token_digest(token), OAuthToken.kind == "access"
-            )
-        ).first()
-        if row is None:
-            return "unknown access token", None
-        if row.revoked_at is not None or row.expires_at <= utcnow():
-            return "access token expired or revoked", None
-        client = session.get(OAuthClient, row.client_id)
-        user = session.get(User, row.user_id)
-        if client is None or not client.active:
-            return "OAuth client inactive", None
-        if user is None or not can_sign_in(user):
-            return "user inactive or locked", None
-        return Principal.of(user, "bearer"), row.expires_at.timestamp()
+    return resolve_access_token(context, token)

@@ -2,7 +2,7 @@
 
 API endpoints depend on ``require_roles(...)``: HTTP Basic, a bearer token (the connector's own opaque
 token or an Entra-issued JWT) or, for the UI's own calls, the session cookie plus an ``X-CSRF-Token``
-header on unsafe methods. Pages depend on ``require_ui_user(...)``: session only, CSRF checked on every
+header on every method. Pages depend on ``require_ui_user(...)``: session only, CSRF checked on every
 unsafe method, and a redirect to ``/login`` when signed out.
 """
 
@@ -11,41 +11,24 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from m365bridge.connector.api_errors import ApiError
-from m365bridge.connector.auth import allowlist, sessions, throttle
 from m365bridge.connector.auth.addresses import client_address
+from m365bridge.connector.auth.allowlist import service as allowlist
+from m365bridge.connector.auth.bearer import resolve_bearer
+from m365bridge.connector.auth.principal import Method, Principal
+from m365bridge.connector.auth.sessions import service as sessions
 from m365bridge.connector.context import ConnectorContext, get_context
 from m365bridge.connector.logs.refusals import log_refusal
-from m365bridge.connector.users.models import User
-from m365bridge.connector.users.roles import ADMIN
-from m365bridge.connector.users.service import can_sign_in, verify_credentials
 from m365bridge.shared.db import transaction
 
-Method = Literal["session", "basic", "bearer", "oidc"]
+UNAUTHENTICATED = "Required to provide Auth information"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
-
-
-@dataclass(frozen=True)
-class Principal:
-    user_id: str
-    user_name: str
-    roles: frozenset[str]
-    method: Method
-
-    def has_role(self, *roles: str) -> bool:
-        """True when holding any of ``roles`` (or none asked); ``admin`` holds every role."""
-        return not roles or ADMIN in self.roles or any(role in self.roles for role in roles)
-
-    @classmethod
-    def of(cls, user: User, method: Method) -> Principal:
-        return cls(user_id=user.id, user_name=user.user_name, roles=user.roles, method=method)
 
 
 class LoginRequired(Exception):
@@ -84,42 +67,28 @@ def check_allowlist(request: Request) -> None:
 def authenticate_password(
     request: Request, user_name: str, password: str, *, method: Method, what: str
 ) -> Principal:
-    """Check a user name and password with brute-force throttling; refuse with 401 or 429."""
+    """Check a user name and password (``sessions.service.check_password``); refuse with 401 or 429."""
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
-    outcome: Principal | str
-    with transaction(context.sessions, write=True) as session:
-        if throttle.is_throttled(session, context.settings, user_name, address):
-            outcome = "throttled"
-        else:
-            user = verify_credentials(session, user_name, password)
-            if user is None or not can_sign_in(user):
-                throttle.record_failure(session, user_name, address)
-                outcome = "bad credentials" if user is None else "account inactive or locked"
-            else:
-                throttle.clear_account(session, user_name)
-                outcome = Principal.of(user, method)
-    if outcome == "throttled":
-        refuse(request, 429, "Too many failed logins; try again later", f"{what}: throttled", user=user_name)
-    if isinstance(outcome, str):
-        refuse(request, 401, "Required to provide Auth information", f"{what}: {outcome}", user=user_name)
-    return outcome
+    outcome = sessions.check_password(context, user_name, password, address, method)
+    if isinstance(outcome, Principal):
+        return outcome
+    detail = "Too many failed logins; try again later" if outcome.status_code == 429 else UNAUTHENTICATED
+    refuse(request, outcome.status_code, detail, f"{what}: {outcome.why}", user=user_name)
 
 
 def _basic_principal(request: Request, credentials: str) -> Principal:
     try:
         user_name, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        refuse(request, 401, "Required to provide Auth information", "malformed Basic credentials")
+        refuse(request, 401, UNAUTHENTICATED, "malformed Basic credentials")
     return authenticate_password(request, user_name, password, method="basic", what="Basic auth")
 
 
 def _bearer_principal(request: Request, token: str) -> Principal:
-    from m365bridge.connector.auth.bearer import resolve_bearer
-
     outcome = resolve_bearer(get_context(request), token)
     if isinstance(outcome, str):
-        refuse(request, 401, "Required to provide Auth information", f"bearer token: {outcome}")
+        refuse(request, 401, UNAUTHENTICATED, f"bearer token: {outcome}")
     return outcome
 
 
@@ -153,11 +122,11 @@ def authenticate_api(request: Request) -> Principal:
         return principal
     found = session_principal(request)
     if found is None:
-        refuse(request, 401, "Required to provide Auth information", "no credentials")
+        refuse(request, 401, UNAUTHENTICATED, "no credentials")
     principal, csrf = found
-    if request.method not in SAFE_METHODS and not sessions.csrf_matches_token(
-        csrf, request.headers.get(CSRF_HEADER)
-    ):
+    # Every method, GET included: some API reads store something (an insights search is kept as the
+    # incident's latest answer), and a cross-site page could otherwise trigger them with the cookie alone.
+    if not sessions.csrf_matches_token(csrf, request.headers.get(CSRF_HEADER)):
         refuse(request, 403, "Missing or invalid X-CSRF-Token header", "session call without CSRF token")
     return principal
 

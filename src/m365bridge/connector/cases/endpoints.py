@@ -14,7 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal, require_roles
+from m365bridge.connector.auth.dependencies import require_roles
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.cases import ingest, service
 from m365bridge.connector.cases.schemas import CaseEventIn, CaseIn, CaseOut, ContactUpdate, EventAck, ReplyIn
 from m365bridge.connector.context import ConnectorContext, get_context, get_session

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.cases import service
 from m365bridge.connector.cases.contact import ContactRequest
 from m365bridge.connector.cases.endpoints import REPLY_ROLES

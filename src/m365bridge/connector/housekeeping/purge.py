@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from m365bridge.connector.auth import oauth_server, sessions, throttle
+from m365bridge.connector.auth.oauth import service as oauth
+from m365bridge.connector.auth.sessions import service as sessions
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.logs import http_log, system_log
 from m365bridge.shared.db import transaction
@@ -19,9 +20,9 @@ def purge_all(context: ConnectorContext) -> dict[str, int]:
             session, retention_days=settings.http_log_retention_days
         )
     with transaction(context.sessions, write=True) as session:
-        removed["login_failure"] = throttle.purge(session, settings)
+        removed["login_failure"] = sessions.purge_failures(session, settings)
     with transaction(context.sessions, write=True) as session:
         removed["ui_session"] = sessions.purge_idle(session, settings.session_idle_minutes)
     with transaction(context.sessions, write=True) as session:
-        removed["oauth_token"] = oauth_server.purge_tokens(session)
+        removed["oauth_token"] = oauth.purge_tokens(session)
     return removed

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.api_errors import ApiError
-from m365bridge.connector.auth.dependencies import Principal, require_roles
+from m365bridge.connector.auth.dependencies import require_roles
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
 from m365bridge.connector.incidents import repository, service
 from m365bridge.connector.incidents.encoded_query import parse

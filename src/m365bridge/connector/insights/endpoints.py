@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal, require_roles
+from m365bridge.connector.auth.dependencies import require_roles
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
 from m365bridge.connector.insights import service
 from m365bridge.connector.insights.schemas import FeedbackIn, InsightsOut

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health.matching import IssueIndexCache, IssueMatch, match_issues
 from m365bridge.connector.insights import repository, solutions

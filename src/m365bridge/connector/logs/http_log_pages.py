@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_session
 from m365bridge.connector.logs import http_log
 from m365bridge.connector.logs.http_log_cli import parse_since

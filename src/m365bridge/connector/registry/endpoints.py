@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal, require_roles
+from m365bridge.connector.auth.dependencies import require_roles
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.registry import service
 from m365bridge.connector.registry.schemas import OAuthEntityCreate, OAuthEntityOut

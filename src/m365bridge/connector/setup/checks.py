@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from m365bridge.connector.auth.oidc import cache_of
-from m365bridge.connector.auth.oidc_client import OIDCFetchError
+from m365bridge.connector.auth.oidc.client import OIDCFetchError
+from m365bridge.connector.auth.oidc.keys import cache_of
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.registry.service import OutboundCredentials
 from m365bridge.connector.registry.token_client import TokenError, token_client
@@ -18,7 +18,6 @@ from m365bridge.connector.users.roles import INCIDENT_MANAGER
 from m365bridge.shared.errors import UserError
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
-SUPPORT_RESOURCE = "api://m365-support"
 WRONG_SECRET = "AADSTS7000215"  # noqa: S105 (an Entra error code)
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 

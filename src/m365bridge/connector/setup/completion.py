@@ -7,7 +7,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.models import OAuthClient, OIDCEntity
+from m365bridge.connector.auth.oauth.models import OAuthClient
+from m365bridge.connector.auth.oidc.models import OIDCEntity
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.registry.models import OAuthEntity
 from m365bridge.connector.setup import repository

@@ -18,7 +18,7 @@ from m365bridge.connector.registry.service import OutboundCredentials, outbound_
 from m365bridge.connector.setup import checks, repository
 from m365bridge.connector.setup.completion import CompletionValues, completion_values
 from m365bridge.connector.setup.modes import Mode, has_inbound
-from m365bridge.connector.support.client import SupportClient, SupportError
+from m365bridge.connector.support.client import SUPPORT_RESOURCE, SupportClient, SupportError
 from m365bridge.connector.support.schemas import Integration
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
@@ -122,7 +122,7 @@ def _run(
     )
     support_ok = attempt(
         "Outbound token (Microsoft 365 support)",
-        lambda: _token(context, credentials, checks.SUPPORT_RESOURCE, tokens),
+        lambda: _token(context, credentials, SUPPORT_RESOURCE, tokens),
     )
     if graph_ok:
         attempt(
@@ -133,7 +133,7 @@ def _run(
         return
     with outbound_client(context, name="m365_support") as http:
         support = SupportClient(
-            http, base_url=snapshot.support_url, access_token=lambda: tokens[checks.SUPPORT_RESOURCE]
+            http, base_url=snapshot.support_url, access_token=lambda: tokens[SUPPORT_RESOURCE]
         )
         integration: list[Integration] = []
         if not attempt("Support integration", lambda: _integration(support, snapshot, integration)):

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from m365bridge.connector.auth import token_endpoint
 from m365bridge.connector.auth.bearer import cached_bearer
-from m365bridge.connector.auth.dependencies import Principal, authenticate_api, refuse, require_roles
+from m365bridge.connector.auth.dependencies import authenticate_api, refuse, require_roles
+from m365bridge.connector.auth.oauth import endpoints as token_endpoint
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.setup import repository
 from m365bridge.connector.setup.gate import Feature, require_setup

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth import oauth_server, oidc_config
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.oauth import service as oauth_service
+from m365bridge.connector.auth.oidc import service as oidc_service
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
 from m365bridge.connector.registry import service as registry
 from m365bridge.connector.setup import repository, service
@@ -54,8 +56,8 @@ def _page(
         titles=STEP_TITLES,
         skippable=bool(mode and skippable(mode, current)),
         entities=registry.list_entities(session),
-        oauth_clients=oauth_server.list_clients(session),
-        oidc_entities=oidc_config.entities(session),
+        oauth_clients=oauth_service.list_clients(session),
+        oidc_entities=oidc_service.entities(session),
         users=[u for u in users.list_users(session) if u.web_service_access_only],
         values=completion_values(session, context),
         report=report,

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth import oauth_server, oidc_config
-from m365bridge.connector.auth.models import OIDCEntity
+from m365bridge.connector.auth.oauth import service as oauth_service
+from m365bridge.connector.auth.oidc import service as oidc_service
+from m365bridge.connector.auth.oidc.models import OIDCEntity
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.registry import service as registry
@@ -183,7 +184,7 @@ def choose_outbound(
 
 def _oidc_entity(session: Session, wanted: str) -> OIDCEntity:
     found = session.get(OIDCEntity, wanted) or next(
-        (e for e in oidc_config.entities(session) if wanted in (e.name, e.client_id)), None
+        (e for e in oidc_service.entities(session) if wanted in (e.name, e.client_id)), None
     )
     if found is None:
         raise NotFound(f"No OIDC entity {wanted!r}; create it under System > OIDC providers first.")
@@ -211,7 +212,7 @@ def choose_inbound(
             )
         metadata_url = audience = None
         if mode is Mode.BASIC:
-            client = oauth_server.get_client(read, (oauth_client or "").strip())
+            client = oauth_service.get_client(read, (oauth_client or "").strip())
             if not client.active:
                 raise UserError(f"OAuth client '{client.name}' is inactive; activate it or choose another.")
             chosen, label = client.id, f"OAuth client '{client.name}' ({client.client_id})"

@@ -16,10 +16,10 @@ from m365bridge.connector.http import outbound_client
 from m365bridge.connector.logs.models import OutboundHttpRequest
 from m365bridge.connector.registry.service import OutboundCredentials, outbound_credentials
 from m365bridge.connector.registry.token_client import TokenError, TokenRetriableError, token_client
-from m365bridge.connector.setup.checks import GRAPH_RESOURCE, SUPPORT_RESOURCE
+from m365bridge.connector.setup.checks import GRAPH_RESOURCE
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.setup.modes import FEATURES, Mode
-from m365bridge.connector.support.client import SupportClient, SupportError
+from m365bridge.connector.support.client import SUPPORT_RESOURCE, SupportClient, SupportError
 from m365bridge.connector.troubleshooting import evidence, repository
 from m365bridge.connector.troubleshooting.report import Failure
 from m365bridge.connector.users.roles import APP_ADMINISTRATOR

@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext, get_context
 from m365bridge.connector.troubleshooting.rows import ROWS
 from m365bridge.connector.troubleshooting.service import run_doctor

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.dependencies import require_roles
-from m365bridge.connector.auth.sessions import end_user_sessions
 from m365bridge.connector.context import get_session
 from m365bridge.connector.users import repository, service
 from m365bridge.connector.users.roles import ADMIN
@@ -50,8 +49,6 @@ def update_user(
     user = service.update_user(
         session, service.get_user(session, user_id), service.UserChanges(**body.model_dump())
     )
-    if not service.can_sign_in(user) or user.web_service_access_only:
-        end_user_sessions(session, user.id)
     return {"result": UserOut.of(user)}
 
 
@@ -61,7 +58,6 @@ def set_password(
 ) -> None:
     user = service.get_user(session, user_id)
     service.set_password(session, user, body.password)
-    end_user_sessions(session, user.id)
 
 
 @router.post("/{user_id}/roles", status_code=201)

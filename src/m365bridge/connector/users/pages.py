@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
-from m365bridge.connector.auth.sessions import end_user_sessions
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_session
 from m365bridge.connector.users import repository, service
 from m365bridge.connector.users.models import User
@@ -152,8 +152,6 @@ def update_user(
     except UserError as problem:
         session.refresh(user)
         return _form(request, user, problem.status_code, error=str(problem))
-    if not service.can_sign_in(user) or user.web_service_access_only:
-        end_user_sessions(session, user.id)
     return redirect(f"/users/{user.id}", f"User {user.user_name} saved.")
 
 
@@ -168,7 +166,6 @@ def lock_user(
     if user.id == admin.user_id:
         return _form(request, user, 400, error="You cannot lock your own account.")
     service.update_user(session, user, service.UserChanges(locked=True))
-    end_user_sessions(session, user.id)
     return redirect(f"/users/{user.id}", f"User {user.user_name} locked: signed out everywhere.")
 
 
@@ -200,5 +197,4 @@ def reset_password(
             service.set_password(session, user, password)
     except UserError as problem:
         return _form(request, user, problem.status_code, error=str(problem))
-    end_user_sessions(session, user.id)
     return redirect(f"/users/{user.id}", f"Password of {user.user_name} reset; their sessions were ended.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.users.models import User
@@ -26,3 +26,10 @@ def by_field(session: Session, field: str, value: str, *, limit: int = 2) -> Seq
 
 def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(func.lower(User.user_name))).all()
+
+
+def replace_password_hash(session: Session, user_id: str, old_hash: str, new_hash: str) -> None:
+    """Store a re-hashed password, unless the password changed since ``old_hash`` was read."""
+    session.execute(
+        update(User).where(User.id == user_id, User.password_hash == old_hash).values(password_hash=new_hash)
+    )

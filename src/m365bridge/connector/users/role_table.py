@@ -13,7 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from m365bridge.connector.api_errors import ApiError
-from m365bridge.connector.auth.dependencies import Principal, require_roles
+from m365bridge.connector.auth.dependencies import require_roles
+from m365bridge.connector.auth.principal import Principal
 
 router = APIRouter(prefix="/api/now/table", tags=["Table API"])
 ME = "javascript:gs.getUserID()"

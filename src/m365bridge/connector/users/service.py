@@ -8,10 +8,13 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
+from m365bridge.connector.auth.oauth import repository as oauth_tokens
+from m365bridge.connector.auth.sessions import repository as ui_sessions
 from m365bridge.connector.users import repository
 from m365bridge.connector.users.models import User, UserRole
 from m365bridge.connector.users.roles import ALL_ROLES
 from m365bridge.shared.errors import Conflict, NotFound, UserError
+from m365bridge.shared.orm import utcnow
 from m365bridge.shared.passwords import hash_password, needs_rehash, verify_password
 
 MIN_PASSWORD_LENGTH = 8
@@ -91,6 +94,8 @@ def create_user(
 
 
 def update_user(session: Session, user: User, changes: UserChanges) -> User:
+    """Apply ``changes``. A user who can no longer sign in (deactivated or locked) loses every OAuth token
+    and UI session; one made web-service-only loses the UI sessions."""
     for field in ("name", "email", "active", "locked", "web_service_access_only"):
         value = getattr(changes, field)
         if value is not None:
@@ -98,12 +103,24 @@ def update_user(session: Session, user: User, changes: UserChanges) -> User:
     if changes.m365_admin_email is not None:
         user.m365_admin_email = changes.m365_admin_email.strip() or None
     session.flush()
+    if not can_sign_in(user):
+        revoke_access(session, user)
+    elif user.web_service_access_only:
+        ui_sessions.delete_user_sessions(session, user.id)
     return user
 
 
 def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password; whatever was granted with the old one (tokens, sessions) stops working."""
     user.password_hash = hash_password(check_password(password))
     session.flush()
+    revoke_access(session, user)
+
+
+def revoke_access(session: Session, user: User) -> None:
+    """End the user's UI sessions and revoke their OAuth access and refresh tokens, everywhere."""
+    ui_sessions.delete_user_sessions(session, user.id)
+    oauth_tokens.revoke_user_tokens(session, user.id, utcnow())
 
 
 def grant(session: Session, user: User, role: str) -> None:
@@ -117,17 +134,19 @@ def revoke(session: Session, user: User, role: str) -> None:
     session.flush()
 
 
-def verify_credentials(session: Session, user_name: str, password: str) -> User | None:
-    """The user when the password matches, else ``None`` (state checks are the caller's)."""
-    user = repository.by_user_name(session, user_name)
-    if user is None or user.password_hash is None:
+def password_matches(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored_hash``; with no hash (no such user, or no password), a dummy
+    is verified instead, so the answer takes as long either way. Slow by design (argon2): call it outside
+    any database transaction."""
+    if stored_hash is None:
         verify_password(_dummy_hash(), password)
-        return None
-    if not verify_password(user.password_hash, password):
-        return None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+        return False
+    return verify_password(stored_hash, password)
+
+
+def upgraded_hash(stored_hash: str, password: str) -> str | None:
+    """A new hash of a password that just matched, when the stored one has outdated parameters."""
+    return hash_password(password) if needs_rehash(stored_hash) else None
 
 
 def can_sign_in(user: User) -> bool:

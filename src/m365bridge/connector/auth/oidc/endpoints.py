@@ -9,10 +9,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth import oidc_config
 from m365bridge.connector.auth.dependencies import require_roles
-from m365bridge.connector.auth.oidc import forget_configuration
-from m365bridge.connector.auth.schemas import OIDCEntityIn, OIDCEntityOut, OIDCProviderIn, OIDCProviderOut
+from m365bridge.connector.auth.oidc import service
+from m365bridge.connector.auth.oidc.keys import forget_configuration
+from m365bridge.connector.auth.oidc.schemas import (
+    OIDCEntityIn,
+    OIDCEntityOut,
+    OIDCProviderIn,
+    OIDCProviderOut,
+)
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.users.roles import ADMIN
 
@@ -25,14 +30,14 @@ router = APIRouter(
 def list_providers(
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, list[OIDCProviderOut]]:
-    return {"result": [OIDCProviderOut.model_validate(p) for p in oidc_config.providers(session)]}
+    return {"result": [OIDCProviderOut.model_validate(p) for p in service.providers(session)]}
 
 
 @router.post("/providers", status_code=201)
 def create_provider(
     body: OIDCProviderIn, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, OIDCProviderOut]:
-    provider = oidc_config.create_provider(
+    provider = service.create_provider(
         session,
         body.name,
         body.metadata_url,
@@ -50,7 +55,7 @@ def create_provider(
 def get_provider(
     provider_id: str, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, OIDCProviderOut]:
-    return {"result": OIDCProviderOut.model_validate(oidc_config.get_provider(session, provider_id))}
+    return {"result": OIDCProviderOut.model_validate(service.get_provider(session, provider_id))}
 
 
 @router.put("/providers/{provider_id}")
@@ -60,9 +65,9 @@ def update_provider(
     request: Request,
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, OIDCProviderOut]:
-    provider = oidc_config.get_provider(session, provider_id)
+    provider = service.get_provider(session, provider_id)
     old_url = provider.metadata_url
-    oidc_config.update_provider(session, provider, **body.model_dump())
+    service.update_provider(session, provider, **body.model_dump())
     forget_configuration(get_context(request), old_url, provider.metadata_url)
     return {"result": OIDCProviderOut.model_validate(provider)}
 
@@ -71,8 +76,8 @@ def update_provider(
 def delete_provider(
     provider_id: str, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> None:
-    url = oidc_config.get_provider(session, provider_id).metadata_url
-    oidc_config.delete_provider(session, provider_id)
+    url = service.get_provider(session, provider_id).metadata_url
+    service.delete_provider(session, provider_id)
     forget_configuration(get_context(request), url)
 
 
@@ -80,14 +85,14 @@ def delete_provider(
 def list_entities(
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, list[OIDCEntityOut]]:
-    return {"result": [OIDCEntityOut.model_validate(e) for e in oidc_config.entities(session)]}
+    return {"result": [OIDCEntityOut.model_validate(e) for e in service.entities(session)]}
 
 
 @router.post("/entities", status_code=201)
 def create_entity(
     body: OIDCEntityIn, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, OIDCEntityOut]:
-    entity = oidc_config.create_entity(session, body.name, body.client_id, body.provider_id)
+    entity = service.create_entity(session, body.name, body.client_id, body.provider_id)
     entity.active = body.active
     forget_configuration(get_context(request))
     return {"result": OIDCEntityOut.model_validate(entity)}
@@ -97,7 +102,7 @@ def create_entity(
 def get_entity(
     entity_id: str, session: Session = Depends(get_session, scope="function")
 ) -> dict[str, OIDCEntityOut]:
-    return {"result": OIDCEntityOut.model_validate(oidc_config.get_entity(session, entity_id))}
+    return {"result": OIDCEntityOut.model_validate(service.get_entity(session, entity_id))}
 
 
 @router.put("/entities/{entity_id}")
@@ -107,9 +112,9 @@ def update_entity(
     request: Request,
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, OIDCEntityOut]:
-    entity = oidc_config.update_entity(
+    entity = service.update_entity(
         session,
-        oidc_config.get_entity(session, entity_id),
+        service.get_entity(session, entity_id),
         name=body.name,
         client_id=body.client_id,
         provider_id=body.provider_id,
@@ -123,5 +128,5 @@ def update_entity(
 def delete_entity(
     entity_id: str, request: Request, session: Session = Depends(get_session, scope="function")
 ) -> None:
-    oidc_config.delete_entity(session, entity_id)
+    service.delete_entity(session, entity_id)
     forget_configuration(get_context(request))

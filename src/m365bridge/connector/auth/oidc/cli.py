@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from m365bridge.connector.auth import oidc_config
+from m365bridge.connector.auth.oidc import service
 from m365bridge.connector.context import cli_context
 from m365bridge.connector.users.cli import DataDir
 from m365bridge.shared.db import transaction
@@ -30,7 +30,7 @@ def create_provider(
 ) -> None:
     """Create an OIDC provider configuration."""
     with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
-        provider = oidc_config.create_provider(
+        provider = service.create_provider(
             session,
             name,
             metadata_url,
@@ -46,7 +46,7 @@ def create_provider(
 def list_providers(data_dir: Path | None = DataDir) -> None:
     """List OIDC provider configurations."""
     with cli_context(data_dir) as context, transaction(context.sessions) as session:
-        for p in oidc_config.providers(session):
+        for p in service.providers(session):
             state = "active" if p.active else "inactive"
             typer.echo(f"{p.id}\t{p.name}\t{p.metadata_url}\t{p.user_claim}->{p.user_field}\t{state}")
 
@@ -55,7 +55,7 @@ def list_providers(data_dir: Path | None = DataDir) -> None:
 def delete_provider(provider: str, data_dir: Path | None = DataDir) -> None:
     """Delete a provider (by id or name) and its entities."""
     with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
-        oidc_config.delete_provider(session, provider)
+        service.delete_provider(session, provider)
     typer.echo(f"deleted OIDC provider {provider}")
 
 
@@ -68,7 +68,7 @@ def create_entity(
 ) -> None:
     """Accept tokens whose audience is CLIENT_ID (the REST API app's client id)."""
     with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
-        entity = oidc_config.create_entity(session, name, client_id, provider)
+        entity = service.create_entity(session, name, client_id, provider)
         typer.echo(f"created OIDC entity {entity.name} ({entity.id})")
 
 
@@ -76,7 +76,7 @@ def create_entity(
 def list_entities(data_dir: Path | None = DataDir) -> None:
     """List OIDC entities with their provider."""
     with cli_context(data_dir) as context, transaction(context.sessions) as session:
-        for e in oidc_config.entities(session):
+        for e in service.entities(session):
             state = "active" if e.active else "inactive"
             typer.echo(f"{e.id}\t{e.name}\t{e.client_id}\t{e.provider.name}\t{state}")
 
@@ -85,5 +85,5 @@ def list_entities(data_dir: Path | None = DataDir) -> None:
 def delete_entity(entity_id: str, data_dir: Path | None = DataDir) -> None:
     """Delete an OIDC entity."""
     with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
-        oidc_config.delete_entity(session, entity_id)
+        service.delete_entity(session, entity_id)
     typer.echo(f"deleted OIDC entity {entity_id}")

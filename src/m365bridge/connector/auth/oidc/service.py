@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.models import OIDCEntity, OIDCProvider
+from m365bridge.connector.auth.oidc import repository
+from m365bridge.connector.auth.oidc.models import OIDCEntity, OIDCProvider
 from m365bridge.shared.errors import Conflict, NotFound, UserError
 
 USER_FIELDS = ("user_name", "email")
@@ -25,7 +25,7 @@ def _check_provider(name: str, metadata_url: str, user_field: str, clock_skew: i
 
 
 def _check_name_free(session: Session, name: str, provider_id: str | None = None) -> None:
-    same = session.scalars(select(OIDCProvider).where(OIDCProvider.name == name.strip())).first()
+    same = repository.provider_by_name(session, name.strip())
     if same is not None and same.id != provider_id:
         raise Conflict(f"an OIDC provider named {name.strip()!r} exists; pick another name")
 
@@ -94,13 +94,12 @@ def create_entity(session: Session, name: str, client_id: str, provider_id: str)
 
 
 def providers(session: Session) -> Sequence[OIDCProvider]:
-    return session.scalars(select(OIDCProvider).order_by(OIDCProvider.name)).all()
+    return repository.providers(session)
 
 
 def get_provider(session: Session, provider_id: str) -> OIDCProvider:
-    provider = (
-        session.get(OIDCProvider, provider_id)
-        or session.scalars(select(OIDCProvider).where(OIDCProvider.name == provider_id)).first()
+    provider = repository.provider_by_pk(session, provider_id) or repository.provider_by_name(
+        session, provider_id
     )
     if provider is None:
         raise NotFound(f"no OIDC provider {provider_id!r}")
@@ -108,11 +107,11 @@ def get_provider(session: Session, provider_id: str) -> OIDCProvider:
 
 
 def entities(session: Session) -> Sequence[OIDCEntity]:
-    return session.scalars(select(OIDCEntity).order_by(OIDCEntity.name)).all()
+    return repository.entities(session)
 
 
 def get_entity(session: Session, entity_id: str) -> OIDCEntity:
-    entity = session.get(OIDCEntity, entity_id)
+    entity = repository.entity_by_pk(session, entity_id)
     if entity is None:
         raise NotFound(f"no OIDC entity {entity_id!r}")
     return entity

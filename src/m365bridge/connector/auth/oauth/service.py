@@ -1,4 +1,5 @@
-"""The connector's own OAuth server (``/oauth_token.do``): password and refresh-token grants.
+"""The connector's own OAuth server (``/oauth_token.do``): its clients, password and refresh-token grants, and
+the access tokens it issued as bearer credentials.
 
 Refresh tokens rotate. The rotation is claimed by one conditional UPDATE, so of two concurrent uses of one
 refresh token exactly one rotates it; the other, like any retry inside the grace window, receives the same
@@ -11,13 +12,16 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth.models import OAuthClient, OAuthToken
+from m365bridge.connector.auth.oauth import repository
+from m365bridge.connector.auth.oauth.models import OAuthClient, OAuthToken
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.users import repository as users
 from m365bridge.connector.users.models import User, new_sys_id
 from m365bridge.connector.users.service import can_sign_in
+from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound, UserError
 from m365bridge.shared.orm import utcnow
 from m365bridge.shared.passwords import hash_generated_secret, verify_generated_secret
@@ -110,13 +114,12 @@ def new_client_secret(session: Session, client: OAuthClient) -> str:
 
 
 def list_clients(session: Session) -> Sequence[OAuthClient]:
-    return session.scalars(select(OAuthClient).order_by(OAuthClient.name)).all()
+    return repository.list_clients(session)
 
 
 def get_client(session: Session, id_or_client_id: str) -> OAuthClient:
-    client = (
-        session.get(OAuthClient, id_or_client_id)
-        or session.scalars(select(OAuthClient).where(OAuthClient.client_id == id_or_client_id)).first()
+    client = repository.client_by_pk(session, id_or_client_id) or repository.client_by_client_id(
+        session, id_or_client_id
     )
     if client is None:
         raise NotFound(f"no OAuth API endpoint {id_or_client_id!r}")
@@ -129,7 +132,7 @@ def delete_client(session: Session, id_or_client_id: str) -> None:
 
 
 def authenticate_client(session: Session, client_id: str, client_secret: str) -> OAuthClient:
-    client = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
+    client = repository.client_by_client_id(session, client_id)
     if (
         client is None
         or not client.active
@@ -173,25 +176,14 @@ def refresh(
     """Rotate ``refresh_token``; the claim UPDATE is the transaction's first statement (see module doc)."""
     now = utcnow()
     digest = token_digest(refresh_token)
-    claimed = session.execute(
-        update(OAuthToken)
-        .where(
-            OAuthToken.token_digest == digest,
-            OAuthToken.kind == "refresh",
-            OAuthToken.client_id == client.id,
-            OAuthToken.rotated_at.is_(None),
-            OAuthToken.revoked_at.is_(None),
-            OAuthToken.expires_at > now,
-        )
-        .values(rotated_at=now)
-    )
-    row = session.scalars(select(OAuthToken).where(OAuthToken.token_digest == digest)).first()
+    claimed = repository.claim_rotation(session, digest, client.id, now)
+    row = repository.token_by_digest(session, digest)
     if row is None or row.kind != "refresh" or row.client_id != client.id:
         raise GrantRefused("unknown refresh token")
-    user = session.get(User, row.user_id)
+    user = users.by_id(session, row.user_id)
     if user is None or not can_sign_in(user):
         raise GrantRefused("user inactive or locked")
-    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+    if claimed:
         tokens = issue(session, client, user, row.family_id)
         row.successor_encrypted = context.secrets.encrypt(tokens.refresh_token)
         return tokens
@@ -219,11 +211,7 @@ def _reuse(
 
 
 def revoke_family(session: Session, family_id: str, now: dt.datetime) -> None:
-    session.execute(
-        update(OAuthToken)
-        .where(OAuthToken.family_id == family_id, OAuthToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    repository.revoke_families(session, [family_id], now)
 
 
 def keep_newest_grants(session: Session, client: OAuthClient, user: User, keep: int) -> int:
@@ -233,25 +221,9 @@ def keep_newest_grants(session: Session, client: OAuthClient, user: User, keep: 
     for the refresh lifespan (100 days by default). Returns how many families were revoked.
     """
     now = utcnow()
-    families = session.execute(
-        select(OAuthToken.family_id, func.max(OAuthToken.created_at).label("newest"))
-        .where(
-            OAuthToken.client_id == client.id,
-            OAuthToken.user_id == user.id,
-            OAuthToken.kind == "refresh",
-            OAuthToken.revoked_at.is_(None),
-            OAuthToken.expires_at > now,
-        )
-        .group_by(OAuthToken.family_id)
-        .order_by(func.max(OAuthToken.created_at).desc())
-    ).all()
-    stale = [row.family_id for row in families[keep:]]
+    stale = repository.live_grant_families(session, client.id, user.id, now)[keep:]
     if stale:
-        session.execute(
-            update(OAuthToken)
-            .where(OAuthToken.family_id.in_(stale), OAuthToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        repository.revoke_families(session, stale, now)
     return len(stale)
 
 
@@ -261,8 +233,22 @@ def purge_tokens(session: Session, *, now: dt.datetime | None = None) -> int:
     A rotated refresh token stays until it expires so that its reuse is still recognised (and revokes
     the family); once it is gone a reuse is refused as an unknown token, which is just as safe.
     """
-    now = now or utcnow()
-    result = session.execute(
-        delete(OAuthToken).where(or_(OAuthToken.expires_at <= now, OAuthToken.revoked_at.is_not(None)))
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return repository.delete_expired_or_revoked(session, now or utcnow())
+
+
+def resolve_access_token(context: ConnectorContext, token: str) -> tuple[Principal | str, float | None]:
+    """The principal of one of this server's access tokens and until when it may be remembered (its
+    expiry), or the reason (safe to log) why it is refused."""
+    with transaction(context.sessions) as session:
+        row = repository.token_by_digest(session, token_digest(token))
+        if row is None or row.kind != "access":
+            return "unknown access token", None
+        if row.revoked_at is not None or row.expires_at <= utcnow():
+            return "access token expired or revoked", None
+        client = repository.client_by_pk(session, row.client_id)
+        user = users.by_id(session, row.user_id)
+        if client is None or not client.active:
+            return "OAuth client inactive", None
+        if user is None or not can_sign_in(user):
+            return "user inactive or locked", None
+        return Principal.of(user, "bearer"), row.expires_at.timestamp()

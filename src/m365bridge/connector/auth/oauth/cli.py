@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from m365bridge.connector.auth import oauth_server
+from m365bridge.connector.auth.oauth import service
 from m365bridge.connector.users.cli import DataDir, open_context
 from m365bridge.shared.db import transaction
 
@@ -23,7 +23,7 @@ def create(
     """Create an endpoint; prints the client secret once (it is stored only as a hash)."""
     context = open_context(data_dir)
     with transaction(context.sessions, write=True) as session:
-        client, secret = oauth_server.create_client(
+        client, secret = service.create_client(
             session,
             name,
             access_token_lifespan=access_token_lifespan,
@@ -38,7 +38,7 @@ def list_clients(data_dir: Path | None = DataDir) -> None:
     """List endpoints (never their secrets)."""
     context = open_context(data_dir)
     with transaction(context.sessions) as session:
-        for c in oauth_server.list_clients(session):
+        for c in service.list_clients(session):
             state = "active" if c.active else "inactive"
             typer.echo(
                 f"{c.client_id}\t{c.name}\t{c.access_token_lifespan}s/{c.refresh_token_lifespan}s\t{state}"
@@ -50,5 +50,5 @@ def delete(client_id: str, data_dir: Path | None = DataDir) -> None:
     """Delete an endpoint and every token it issued."""
     context = open_context(data_dir)
     with transaction(context.sessions, write=True) as session:
-        oauth_server.delete_client(session, client_id)
+        service.delete_client(session, client_id)
     typer.echo(f"deleted {client_id}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from m365bridge.connector.auth import allowlist
+from m365bridge.connector.auth.allowlist import service
 from m365bridge.connector.context import cli_context
 from m365bridge.connector.users.cli import DataDir
 from m365bridge.shared.db import transaction
@@ -25,7 +25,7 @@ def add(
 ) -> None:
     """Allow an address or CIDR (e.g. 52.149.152.32 or 10.0.0.0/8)."""
     with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
-        entry = allowlist.add(session, cidr, description)
+        entry = service.add(session, cidr, description)
         typer.echo(f"added {entry.cidr} ({entry.id})")
 
 
@@ -35,7 +35,7 @@ def list_entries(data_dir: Path | None = DataDir) -> None:
     with cli_context(data_dir) as context, transaction(context.sessions) as session:
         state = "enforced" if context.settings.inbound_allowlist_enabled else "not enforced (disabled)"
         typer.echo(f"# allowlist {state}")
-        for entry in allowlist.entries(session):
+        for entry in service.entries(session):
             typer.echo(f"{entry.id}\t{entry.cidr}\t{entry.description}")
 
 
@@ -43,5 +43,5 @@ def list_entries(data_dir: Path | None = DataDir) -> None:
 def remove(entry: str, data_dir: Path | None = DataDir) -> None:
     """Remove an entry, by its id or its address/CIDR."""
     with cli_context(data_dir) as context, transaction(context.sessions, write=True) as session:
-        removed = allowlist.remove(session, entry)
+        removed = service.remove(session, entry)
     typer.echo(f"removed {removed}")

@@ -15,10 +15,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse
 
 from m365bridge.connector.api_errors import token_error_body
-from m365bridge.connector.auth import oauth_server
 from m365bridge.connector.auth.addresses import client_address
 from m365bridge.connector.auth.dependencies import authenticate_password, check_allowlist, refuse
-from m365bridge.connector.auth.oauth_server import GrantRefused, IssuedTokens
+from m365bridge.connector.auth.oauth import service
+from m365bridge.connector.auth.oauth.service import GrantRefused, IssuedTokens
 from m365bridge.connector.context import get_context
 from m365bridge.connector.logs.refusals import log_refusal
 from m365bridge.connector.users.repository import by_user_name
@@ -48,7 +48,7 @@ def token(
     context = get_context(request)
     try:
         with transaction(context.sessions) as session:
-            client = oauth_server.authenticate_client(session, client_id, client_secret)
+            client = service.authenticate_client(session, client_id, client_secret)
     except GrantRefused as refusal:
         refuse(request, 401, "access_denied", f"token {grant_type} grant: {refusal}", client_id=client_id)
     if grant_type == "password":
@@ -87,7 +87,7 @@ def _client_credentials(request: Request, form_id: str | None, form_secret: str 
 
 
 def _password_grant(
-    request: Request, client: oauth_server.OAuthClient, username: str | None, password: str | None
+    request: Request, client: service.OAuthClient, username: str | None, password: str | None
 ) -> IssuedTokens:
     if not username or password is None:
         refuse(request, 400, "username and password are required", "password grant without credentials")
@@ -96,14 +96,12 @@ def _password_grant(
     with transaction(context.sessions, write=True) as session:
         user = by_user_name(session, principal.user_name)
         assert user is not None
-        tokens = oauth_server.issue(session, client, user)
-        oauth_server.keep_newest_grants(session, client, user, context.settings.oauth_grants_kept_per_user)
+        tokens = service.issue(session, client, user)
+        service.keep_newest_grants(session, client, user, context.settings.oauth_grants_kept_per_user)
         return tokens
 
 
-def _refresh_grant(
-    request: Request, client: oauth_server.OAuthClient, refresh_token: str | None
-) -> IssuedTokens:
+def _refresh_grant(request: Request, client: service.OAuthClient, refresh_token: str | None) -> IssuedTokens:
     if not refresh_token:
         refuse(request, 400, "refresh_token is required", "refresh grant without a refresh token")
     context = get_context(request)
@@ -111,7 +109,7 @@ def _refresh_grant(
     # A refusal may have revoked a token family: commit that before answering.
     with transaction(context.sessions, write=True) as session:
         try:
-            outcome = oauth_server.refresh(context, session, client, refresh_token)
+            outcome = service.refresh(context, session, client, refresh_token)
         except GrantRefused as refusal:
             outcome = refusal
     if isinstance(outcome, GrantRefused):

@@ -1,13 +1,14 @@
-"""The one HTTP client for OIDC providers: their metadata document and their JWKS."""
+"""The one HTTP client for OIDC providers: their metadata document and their JWKS.
+
+It is handed an ``httpx.Client`` built by ``connector.http.outbound_client`` (trusted CAs, timeouts, and
+the outbound HTTP log, source "oidc"), like every other outbound feature.
+"""
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
 import httpx
-
-from m365bridge.shared.outbound import OutboundPolicy, PinnedTransport
 
 
 class OIDCFetchError(Exception):
@@ -15,13 +16,8 @@ class OIDCFetchError(Exception):
 
 
 class OIDCProviderClient:
-    def __init__(
-        self, verify: ssl.SSLContext | bool, timeout: float = 10.0, policy: OutboundPolicy | None = None
-    ) -> None:
-        # The metadata URL and the jwks_uri it names are admin-entered and provider-chosen: public https
-        # addresses only, pinned (``shared.outbound``), unless the development setting allows private ones.
-        transport = PinnedTransport(policy or OutboundPolicy(), verify=verify)
-        self._http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False, transport=transport)
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:

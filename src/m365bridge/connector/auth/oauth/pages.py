@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth import oauth_server
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
-from m365bridge.connector.auth.models import OAuthClient
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.oauth import service
+from m365bridge.connector.auth.oauth.models import OAuthClient
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_session
 from m365bridge.connector.users.roles import ADMIN
 from m365bridge.connector.web.templating import redirect, render
@@ -29,7 +30,7 @@ def _list(request: Request, session: Session, status_code: int = 200, **extra: o
         "auth/clients.html",
         status_code=status_code,
         title="OAuth API endpoints",
-        clients=oauth_server.list_clients(session),
+        clients=service.list_clients(session),
         token_url=f"{request.base_url}oauth_token.do",
         **extra,
     )
@@ -55,7 +56,7 @@ def create_client(
 ) -> Response:
     try:
         with session.begin_nested():
-            client, secret = oauth_server.create_client(
+            client, secret = service.create_client(
                 session,
                 name,
                 access_token_lifespan=access_token_lifespan,
@@ -88,7 +89,7 @@ def edit_client_form(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    return _form(request, oauth_server.get_client(session, client_id))
+    return _form(request, service.get_client(session, client_id))
 
 
 @router.post("/oauth-clients/{client_id}")
@@ -102,10 +103,10 @@ def update_client(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    client = oauth_server.get_client(session, client_id)
+    client = service.get_client(session, client_id)
     try:
         with session.begin_nested():
-            oauth_server.update_client(
+            service.update_client(
                 session,
                 client,
                 name=name,
@@ -126,7 +127,7 @@ def delete_client(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    client = oauth_server.get_client(session, client_id)
+    client = service.get_client(session, client_id)
     name = client.name
-    oauth_server.delete_client(session, client.id)
+    service.delete_client(session, client.id)
     return redirect("/oauth-clients", f"OAuth API endpoint {name} and every token it issued deleted.")

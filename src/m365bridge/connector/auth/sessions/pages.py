@@ -12,13 +12,9 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from m365bridge.connector.api_errors import ApiError
-from m365bridge.connector.auth import sessions
-from m365bridge.connector.auth.dependencies import (
-    Principal,
-    authenticate_password,
-    require_ui_user,
-    session_principal,
-)
+from m365bridge.connector.auth.dependencies import authenticate_password, require_ui_user, session_principal
+from m365bridge.connector.auth.principal import Principal
+from m365bridge.connector.auth.sessions import service
 from m365bridge.connector.context import get_context
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.users.repository import by_user_name
@@ -47,18 +43,18 @@ def _cookie_secure(request: Request) -> bool:
 def _login_page(
     request: Request, next_path: str, error: str | None = None, status_code: int = 200
 ) -> Response:
-    secret = request.cookies.get(sessions.LOGIN_CSRF_COOKIE) or new_token()
+    secret = request.cookies.get(service.LOGIN_CSRF_COOKIE) or new_token()
     response = render(
         request,
         "auth/login.html",
         status_code=status_code,
         title="Sign in",
         next_path=safe_next(next_path),
-        login_csrf=sessions.csrf_token_for(secret, "login"),
+        login_csrf=service.csrf_token_for(secret, "login"),
         error=error,
     )
     response.set_cookie(
-        sessions.LOGIN_CSRF_COOKIE,
+        service.LOGIN_CSRF_COOKIE,
         secret,
         max_age=3600,
         httponly=True,
@@ -82,8 +78,8 @@ def login(
     csrf_token: str = Form(""),
     next: str = Form("/"),
 ) -> Response:
-    secret = request.cookies.get(sessions.LOGIN_CSRF_COOKIE)
-    if not secret or not sessions.csrf_matches_token(sessions.csrf_token_for(secret, "login"), csrf_token):
+    secret = request.cookies.get(service.LOGIN_CSRF_COOKIE)
+    if not secret or not service.csrf_matches_token(service.csrf_token_for(secret, "login"), csrf_token):
         return _login_page(request, next, "The sign-in form expired; please try again.", 403)
     try:
         principal = authenticate_password(
@@ -105,33 +101,33 @@ def login(
             )
         else:
             refused = False
-            old = request.cookies.get(sessions.SESSION_COOKIE)
+            old = request.cookies.get(service.SESSION_COOKIE)
             if old:
-                sessions.end_session(session, old)
-            token = sessions.open_session(session, user)
+                service.end_session(session, old)
+            token = service.open_session(session, user)
     if refused:
         return _login_page(request, next, "This account is for web services only and cannot sign in.", 403)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
-        sessions.SESSION_COOKIE,
+        service.SESSION_COOKIE,
         token,
         httponly=True,
         samesite="lax",
         secure=_cookie_secure(request),
         path="/",
     )
-    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(service.LOGIN_CSRF_COOKIE, path="/login")
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, _principal: Principal = Depends(require_ui_user())) -> Response:
-    token = request.cookies.get(sessions.SESSION_COOKIE)
+    token = request.cookies.get(service.SESSION_COOKIE)
     if token:
         with transaction(get_context(request).sessions, write=True) as session:
-            sessions.end_session(session, token)
+            service.end_session(session, token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    response.delete_cookie(service.SESSION_COOKIE, path="/")
     return response
 
 

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth import oidc_config
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
-from m365bridge.connector.auth.models import OIDCEntity, OIDCProvider
-from m365bridge.connector.auth.oidc import check_metadata, forget_configuration
-from m365bridge.connector.auth.oidc_client import OIDCFetchError
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.oidc import service
+from m365bridge.connector.auth.oidc.client import OIDCFetchError
+from m365bridge.connector.auth.oidc.keys import check_metadata, forget_configuration
+from m365bridge.connector.auth.oidc.models import OIDCEntity, OIDCProvider
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.users.roles import ADMIN
 from m365bridge.connector.web.templating import redirect, render
@@ -36,8 +37,8 @@ def oidc_overview(
         request,
         "auth/oidc.html",
         title="OIDC providers",
-        providers=oidc_config.providers(session),
-        entities=oidc_config.entities(session),
+        providers=service.providers(session),
+        entities=service.entities(session),
     )
 
 
@@ -62,7 +63,7 @@ def _provider_form(
         title=f"OIDC provider {provider.name}" if provider else "New OIDC provider",
         provider=provider,
         values=values,
-        user_fields=oidc_config.USER_FIELDS,
+        user_fields=service.USER_FIELDS,
         **extra,
     )
 
@@ -79,7 +80,7 @@ def edit_provider_form(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    provider = oidc_config.get_provider(session, provider_id)
+    provider = service.get_provider(session, provider_id)
     return _provider_form(request, provider, _provider_values(provider))
 
 
@@ -99,7 +100,6 @@ def save_provider(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """``provider_id`` ``new`` creates; ``action=test`` only fetches the metadata URL."""
-    provider = None if provider_id == "new" else oidc_config.get_provider(session, provider_id)
     values: dict[str, Any] = {
         "name": name,
         "metadata_url": metadata_url,
@@ -111,16 +111,17 @@ def save_provider(
     }
     context = get_context(request)
     if action == "test":
-        return _test_metadata(request, provider, values)
+        return _test_metadata(request, session, provider_id, values)
+    provider = None if provider_id == "new" else service.get_provider(session, provider_id)
     old_url = provider.metadata_url if provider else ""
     try:
         with session.begin_nested():
             if provider is None:
                 settings = {k: v for k, v in values.items() if k != "active"}
-                provider = oidc_config.create_provider(session, **settings)
+                provider = service.create_provider(session, **settings)
                 provider.active = active
             else:
-                oidc_config.update_provider(session, provider, **values)
+                service.update_provider(session, provider, **values)
     except UserError as problem:
         shown = None if provider_id == "new" else provider
         if shown is not None:
@@ -130,13 +131,18 @@ def save_provider(
     return redirect("/oidc", f"OIDC provider {provider.name} saved.")
 
 
-def _test_metadata(request: Request, provider: OIDCProvider | None, values: dict[str, Any]) -> Response:
-    """Fetch the metadata URL as typed; nothing is saved either way."""
+def _test_metadata(request: Request, session: Session, provider_id: str, values: dict[str, Any]) -> Response:
+    """Fetch the metadata URL as typed; nothing is saved either way. The fetch comes before the session's
+    first statement: a POST's session is a writer, and no write turn may be held across an outbound call
+    (the fetch's own outbound-log row would wait for it)."""
     url = str(values["metadata_url"]).strip()
     try:
-        check = check_metadata(get_context(request), url)
+        check, error = check_metadata(get_context(request), url), None
     except OIDCFetchError as problem:
-        return _provider_form(request, provider, values, 502, error=f"Metadata URL test failed: {problem}")
+        check, error = None, f"Metadata URL test failed: {problem}"
+    provider = None if provider_id == "new" else service.get_provider(session, provider_id)
+    if error is not None:
+        return _provider_form(request, provider, values, 502, error=error)
     return _provider_form(request, provider, values, check=check)
 
 
@@ -147,9 +153,9 @@ def delete_provider(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    provider = oidc_config.get_provider(session, provider_id)
+    provider = service.get_provider(session, provider_id)
     name, url = provider.name, provider.metadata_url
-    oidc_config.delete_provider(session, provider.id)
+    service.delete_provider(session, provider.id)
     forget_configuration(get_context(request), url)
     return redirect("/oidc", f"OIDC provider {name} and its entities deleted.")
 
@@ -169,7 +175,7 @@ def _entity_form(
         title=f"OIDC entity {entity.name}" if entity else "New OIDC entity",
         entity=entity,
         values=values,
-        providers=oidc_config.providers(session),
+        providers=service.providers(session),
         error=error,
     )
 
@@ -191,7 +197,7 @@ def edit_entity_form(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    entity = oidc_config.get_entity(session, entity_id)
+    entity = service.get_entity(session, entity_id)
     values = {f: getattr(entity, f) for f in ("name", "client_id", "provider_id", "active")}
     return _entity_form(request, session, entity, values)
 
@@ -208,15 +214,15 @@ def save_entity(
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
     """``entity_id`` ``new`` creates the entity."""
-    entity = None if entity_id == "new" else oidc_config.get_entity(session, entity_id)
+    entity = None if entity_id == "new" else service.get_entity(session, entity_id)
     values = {"name": name, "client_id": client_id, "provider_id": provider_id, "active": active}
     try:
         with session.begin_nested():
             if entity is None:
-                entity = oidc_config.create_entity(session, name, client_id, provider_id)
+                entity = service.create_entity(session, name, client_id, provider_id)
                 entity.active = active
             else:
-                oidc_config.update_entity(
+                service.update_entity(
                     session, entity, name=name, client_id=client_id, provider_id=provider_id, active=active
                 )
     except UserError as problem:
@@ -235,8 +241,8 @@ def delete_entity(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    entity = oidc_config.get_entity(session, entity_id)
+    entity = service.get_entity(session, entity_id)
     name = entity.name
-    oidc_config.delete_entity(session, entity.id)
+    service.delete_entity(session, entity.id)
     forget_configuration(get_context(request))
     return redirect("/oidc", f"OIDC entity {name} deleted.")

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from m365bridge.connector.auth import allowlist
 from m365bridge.connector.auth.addresses import client_address
-from m365bridge.connector.auth.dependencies import Principal, require_ui_user
+from m365bridge.connector.auth.allowlist import service
+from m365bridge.connector.auth.dependencies import require_ui_user
+from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import get_context, get_session
 from m365bridge.connector.users.roles import ADMIN
 from m365bridge.connector.web.templating import redirect, render
@@ -29,7 +30,7 @@ def _page(request: Request, session: Session, status_code: int = 200, **extra: o
         "auth/allowlist.html",
         status_code=status_code,
         title="Inbound allowlist",
-        entries=allowlist.entries(session),
+        entries=service.entries(session),
         enabled=settings.inbound_allowlist_enabled,
         your_address=client_address(request, settings.trusted_proxies),
         **extra,
@@ -55,7 +56,7 @@ def add_entry(
 ) -> Response:
     try:
         with session.begin_nested():
-            entry = allowlist.add(session, cidr, description)
+            entry = service.add(session, cidr, description)
     except UserError as problem:
         values = {"cidr": cidr, "description": description}
         return _page(request, session, problem.status_code, error=str(problem), values=values)
@@ -68,5 +69,5 @@ def remove_entry(
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    cidr = allowlist.remove(session, entry_id)
+    cidr = service.remove(session, entry_id)
     return redirect("/allowlist", f"{cidr} removed from the allowlist.")

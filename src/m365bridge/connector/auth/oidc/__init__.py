@@ -1,0 +1,1 @@
+"""Provider-issued JWTs as bearer tokens: OIDC provider configurations, entities, and token validation."""
