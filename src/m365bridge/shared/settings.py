@@ -9,6 +9,8 @@ from typing import ClassVar
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
+from m365bridge.shared.body_limit import DEFAULT_MAX_BODY_BYTES
+
 
 class ServiceSettings(BaseSettings):
     """Base of ``CloudSettings`` and ``ConnectorSettings``; each adds its env prefix and its own fields."""
@@ -32,6 +34,11 @@ class ServiceSettings(BaseSettings):
     encryption_keys: list[str] = Field(
         default_factory=list,
         description="Fernet keys for secrets at rest, newest first; default: data_dir/secret.key (0600).",
+    )
+    max_request_body_bytes: int = Field(
+        DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        description="Largest request body accepted; a larger one is refused with 413 before it is read.",
     )
     metrics_token: SecretStr | None = Field(
         None,

@@ -32,7 +32,7 @@ from m365bridge.connector.support.client import (
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.service import UserChanges
 from m365bridge.shared.db import transaction
-from m365bridge.shared.errors import NotFound, UserError
+from m365bridge.shared.errors import NotFound, UserError, check_max_length
 from m365bridge.shared.orm import utcnow
 
 T = TypeVar("T")
@@ -43,6 +43,13 @@ NOT_AN_ADMIN = (
 )
 TICKET_NOT_SAVED = "Unable to save ticket details. Please contact App support."
 CONTACT_METHODS = ("email", "phone")
+# The support service's lengths for a case's texts (its API refuses anything longer).
+TITLE_MAX = 300
+DESCRIPTION_MAX = 32000
+MESSAGE_MAX = 32000
+NAME_MAX = 200
+EMAIL_MAX = 320
+PHONE_MAX = 60
 
 
 class NotAnAdmin(UserError):
@@ -81,6 +88,9 @@ class SupportRefused(UserError):
 
 @dataclass(frozen=True)
 class ContactRequest:
+    """What the tab's forms and the cases API send; held to the support service's lengths (cloud side
+    ``cases/service.py``) so that a too-long field is refused here, with the form kept, not by the cloud."""
+
     title: str
     description: str
     contact_name: str
@@ -97,6 +107,14 @@ class ContactRequest:
             raise UserError("The preferred contact method is email or phone.")
         if self.preferred_contact_method == "phone" and not self.contact_phone.strip():
             raise UserError("Give a phone number when the preferred contact method is phone.")
+        check_max_length("Title", self.title, TITLE_MAX)
+        check_max_length("Description", self.description, DESCRIPTION_MAX)
+        self.check_contact_lengths()
+
+    def check_contact_lengths(self) -> None:
+        check_max_length("Contact name", self.contact_name.strip(), NAME_MAX)
+        check_max_length("Contact email", self.contact_email.strip(), EMAIL_MAX)
+        check_max_length("Contact phone", self.contact_phone.strip(), PHONE_MAX)
 
     def contact(self) -> dict[str, str]:
         return {
@@ -172,6 +190,7 @@ def reply(
     """An agent's reply, sent to the case (idempotent on ``client_message_id``) and kept in the thread."""
     if not body.strip():
         raise UserError("Write the reply first.")
+    check_max_length("Reply", body, MESSAGE_MAX)
     with transaction(context.sessions) as session:
         setup = require_setup(session, feature="cases")
         case = get_case(session, case_sys_id)
@@ -203,6 +222,7 @@ def save_contact(context: ConnectorContext, case_sys_id: str, request: ContactRe
     try:
         if not request.contact_name.strip() or not request.contact_email.strip():
             raise UserError("the contact's name and email are required")
+        request.check_contact_lengths()
         answer = _call(context, setup, lambda s: s.update_contact(case_id, request.contact()))
     except UserError as error:
         with transaction(context.sessions, write=True) as session:

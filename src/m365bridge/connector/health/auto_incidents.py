@@ -24,7 +24,7 @@ from m365bridge.connector.health.matching import post_text
 from m365bridge.connector.health.models import AutoIncidentLink, AutoIncidentSettings, ServiceHealthIssue
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.incidents.models import Incident, new_sys_id
-from m365bridge.connector.incidents.table import DONE_STATES, Journal
+from m365bridge.connector.incidents.table import DONE_STATES, TEXT_MAX_LENGTHS, Journal
 from m365bridge.shared.db import transaction
 
 CLOSE_CODE = "Closed/Resolved by Caller"
@@ -113,7 +113,8 @@ def _fields(issue: ServiceHealthIssue, config: AutoIncidentSettings) -> dict[str
     ).strip()
     fields: dict[str, Any] = {
         "short_description": issue.title[:160],
-        "description": description,
+        # Graph's impact text has no documented bound; the incident's field has.
+        "description": description[: TEXT_MAX_LENGTHS["description"]],
         "impact": IMPACT.get(issue.classification, 3),
         "urgency": URGENCY.get(issue.status, 3),
         "assignment_group": config.assignment_group,
