@@ -42,7 +42,7 @@ def system(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Show system-log lines, newest first."""
-    context = open_context(data_dir)
+    context = open_context(data_dir, read_only=True)
     with transaction(context.sessions) as session:
         lines = system_log.search(session, source=source, level=level, since=parse_since(since), limit=limit)
         for line in lines:
