@@ -27,6 +27,7 @@ from markupsafe import Markup
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from m365bridge.connector.auth.dependencies import LoginRequired, PageForbidden
+from m365bridge.connector.health.labels import enum_label, local_time
 
 WEB_DIR = Path(__file__).parent
 CONNECTOR_DIR = WEB_DIR.parent
@@ -59,6 +60,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["enum_label"] = enum_label
+    env.filters["local_time"] = local_time
     return env
 
 
