@@ -55,7 +55,7 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":  # the client went away: let the app see it
-                await self.app(scope, _replay(bytes(body), message, receive), send)
+                await self.app(scope, _replay(bytes(body), receive, then=message), send)
                 return
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
@@ -63,21 +63,21 @@ class BodyLimitMiddleware:
                 return
             if not message.get("more_body", False):
                 break
-        last: Message = {"type": "http.request", "body": bytes(body), "more_body": False}
-        await self.app(scope, _replay(bytes(body), last, receive), send)
+        await self.app(scope, _replay(bytes(body), receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = self.refusal(scope.get("path", ""), self.max_bytes)
-        # The server closes the connection after answering without reading the rest of the body.
+        # The rest of the body is never read, so the connection cannot carry another request.
         response.headers["Connection"] = "close"
         await response(scope, receive, send)
 
 
-def _replay(body: bytes, first: Message, receive: Receive) -> Receive:
-    """A ``receive`` that hands over what was read (as one message), then the client's own."""
-    pending: list[Message] = [first]
-    if first["type"] != "http.request" and body:
-        pending.insert(0, {"type": "http.request", "body": body, "more_body": True})
+def _replay(body: bytes, receive: Receive, *, then: Message | None = None) -> Receive:
+    """A ``receive`` that hands over the body read (as one message), then ``then`` (the client leaving, if
+    it left mid-body), then the client's own messages."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": then is not None}]
+    if then is not None:
+        pending.append(then)
 
     async def replayed() -> Message:
         if pending:
