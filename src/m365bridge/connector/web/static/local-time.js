@@ -1,9 +1,13 @@
 // Times are sent as <time class="local-time" datetime="…Z"> with UTC text; show them in the viewer's
 // own time zone instead (the UTC text stays as the tooltip, and as the text when scripts are off).
 (() => {
+  // Components rather than dateStyle/timeStyle, which cannot be combined with timeZoneName.
   const format = new Intl.DateTimeFormat(undefined, {
-    dateStyle: "medium",
-    timeStyle: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
     timeZoneName: "short",
   });
   const localise = () => {
