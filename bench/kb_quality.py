@@ -15,9 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from retrieval_eval import baseline_ranker, evaluate, load_queries
+
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.knowledge.importer import ImportOptions, import_folder
-from m365bridge.cloud.knowledge.quality import baseline_ranker, evaluate, load_queries
 from m365bridge.cloud.knowledge.service import current_index, recommend
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.db import transaction

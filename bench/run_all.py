@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -20,19 +21,27 @@ from pathlib import Path
 from harness import BENCH_DIR, PREFIX
 
 ARTICLES = "/work/shared/datasets/officedocs-support/articles"
+KB_COPIES_ENV = "M365BRIDGE_BENCH_KB_COPIES"
+KB_COPIES = os.environ.get(KB_COPIES_ENV, "1,10")  # KB sizes in copies of the shared articles
 SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     # (script, arguments, extra arguments with --quick)
     ("events_rate.py", ["--auth", "basic"], ["--quick"]),
     ("events_rate.py", ["--auth", "aad"], ["--quick"]),
     ("insights_latency.py", [], ["--quick"]),
     ("kb_quality.py", ["--articles", ARTICLES, "--queries", str(BENCH_DIR / "devset.jsonl")], []),
+    ("kb_heldout.py", ["--articles", ARTICLES], []),
+    # 250,000 articles (--copies 1,10,100) is opt-in: M365BRIDGE_BENCH_KB_COPIES (docs/performance.md).
+    ("kb_scale.py", ["--articles", ARTICLES, "--copies", KB_COPIES], ["--copies", "1"]),
+    ("health_matching.py", [], []),
     ("health_sync.py", [], ["--quick"]),
     ("startup.py", [], ["--quick"]),
 ]
 COLUMNS = ("what", "figure", "baseline", "ratio", "target", "result")
+# Scripts whose own tables (their markdown lines) are printed after the summary: quality by area, sizes.
+TABLE_SCRIPTS = ("kb_heldout.py", "kb_scale.py")
 
 
-def run_script(name: str, arguments: list[str], log: Path) -> list[dict[str, object]]:
+def run_script(name: str, arguments: list[str], log: Path, tables: list[str]) -> list[dict[str, object]]:
     path = BENCH_DIR / name
     if not path.exists():
         return [_failure(name, "script missing (its feature has not landed)")]
@@ -41,6 +50,10 @@ def run_script(name: str, arguments: list[str], log: Path) -> list[dict[str, obj
         [sys.executable, str(path), *arguments], capture_output=True, text=True, timeout=3600
     )
     log.write_text(completed.stdout + completed.stderr)
+    if name in TABLE_SCRIPTS:
+        own = ("|", "(cells", "held-out")
+        lines = [line for line in completed.stdout.splitlines() if line.startswith(own)]
+        tables.append("\n".join(_last_table(lines)))
     results = [
         json.loads(line[len(PREFIX) :]) for line in completed.stdout.splitlines() if line.startswith(PREFIX)
     ]
@@ -67,6 +80,12 @@ def _kb_result(output: str) -> dict[str, object]:
         "target": "clearly above BM25 (mrr@10 ratio >= 1.05)",
         "passed": mrr >= base_mrr * 1.05 and float(ours["recall@5"]) >= float(theirs["recall@5"]),
     }
+
+
+def _last_table(lines: list[str]) -> list[str]:
+    """kb_scale.py prints each size's row as it goes, then the whole table: keep the whole table only."""
+    headers = [i for i, line in enumerate(lines) if line.startswith("| articles")]
+    return lines[headers[-1] :] if headers else lines
 
 
 def _failure(name: str, why: str) -> dict[str, object]:
@@ -103,6 +122,7 @@ def main() -> None:
     logs = BENCH_DIR / "results"
     logs.mkdir(exist_ok=True)
     rows: list[dict[str, object]] = []
+    tables: list[str] = []
     for name, arguments, quick in SCRIPTS:
         if only and name.removesuffix(".py") not in only:
             continue
@@ -111,8 +131,10 @@ def main() -> None:
             logs
             / f"{name.removesuffix('.py')}{'-' + arguments[1] if arguments[:1] == ['--auth'] else ''}.log"
         )
-        rows += run_script(name, arguments, log)
+        rows += run_script(name, arguments, log, tables)
     print(table(rows))
+    for extra in tables:
+        print("\n" + extra)
     # A missed target is a finding shown in the table; only a script that could not run fails the command.
     sys.exit(1 if any(str(row["figure"]).startswith("exit ") for row in rows) else 0)
 

@@ -86,3 +86,69 @@ def test_run_all_prints_one_table_row_per_result():
         sys.path.remove(str(BENCH))
     row = {"what": "x", "figure": "1", "baseline": "2", "ratio": 0.5, "target": "t", "passed": False}
     assert table([row]).splitlines()[-1] == "| x | 1 | 2 | 0.5 | t | FAIL |"
+
+
+SYMPTOMS_ARTICLE = """---
+title: {title}
+description: How to fix it.
+---
+# {title}
+
+## Symptoms
+
+When you open the {thing}, it {what}. Nothing else happens. Later text is not part of the query.
+
+## Resolution
+
+Restart the {thing}.
+"""
+PROBLEMS = [
+    ("calendar", "freezes at once"),
+    ("mailbox", "shows an error 0x800"),
+    ("channel", "loses every file"),
+    ("library", "cannot be synced"),
+    ("meeting", "drops the audio"),
+    ("signature", "disappears"),
+]
+
+
+def symptom_articles(root: Path) -> Path:
+    for area, (thing, what) in zip(["Outlook", "Teams"] * 3, PROBLEMS, strict=True):
+        folder = root / "articles" / area
+        folder.mkdir(parents=True, exist_ok=True)
+        title = f"The {thing} problem"
+        (folder / f"{thing}.md").write_text(SYMPTOMS_ARTICLE.format(title=title, thing=thing, what=what))
+    return root / "articles"
+
+
+def test_kb_heldout_prints_the_rankers_by_area_and_ours_last(tmp_path):
+    output, results = run_bench("kb_heldout.py", "--articles", str(symptom_articles(tmp_path)))
+    lines = output.strip().splitlines()
+    header = next(line for line in lines if line.startswith("| ranker"))
+    assert "all (" in header
+    rankers = [line.split("|")[1].strip() for line in lines if line.startswith("| ") and "/" in line]
+    assert rankers[0].startswith("BM25 title") and rankers[-1] == "product (fused)"
+    assert any(name.startswith("semantic only") for name in rankers)
+    assert_reported(results, "KB quality, held-out test fold")
+    assert lines[-1].startswith("recall@5=")
+
+
+def test_kb_scale_reports_a_row_per_size(tmp_path):
+    output, _ = run_bench("kb_scale.py", "--articles", str(symptom_articles(tmp_path)), "--copies", "1,2")
+    table = [line for line in output.splitlines() if line.startswith("| ")]
+    assert table[-2].startswith("| 6 |") and table[-1].startswith("| 12 |")
+
+
+def test_health_matching_reports_the_test_half_beside_the_previous_matcher(tmp_path):
+    cases = [
+        {"incident": "owa wont send", "issue": "Users can't send email from Outlook on the web"},
+        {"incident": "outlook web send error", "issue": "Users can't send email from Outlook on the web"},
+        {"incident": "printer jam", "issue": "none"},
+        {"incident": "laptop battery draining", "issue": "none"},
+    ]
+    labelled = tmp_path / "set.jsonl"
+    labelled.write_text("".join(json.dumps(case) + "\n" for case in cases))
+    output, results = run_bench("health_matching.py", "--set", str(labelled))
+    assert "2 tune and 2 test incidents" in output
+    assert "test half: previous precision=" in output and "test half: current  precision=" in output
+    assert_reported(results, "Service health matching")

@@ -38,6 +38,7 @@ from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
+from m365bridge.connector.users import role_table as users_role_table
 from m365bridge.connector.web.templating import install_web
 from m365bridge.shared.body_limit import BodyLimitMiddleware
 from m365bridge.shared.metrics import install_metrics
@@ -77,6 +78,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(oidc_endpoints.router)
     app.include_router(token_endpoint.router)
     app.include_router(users_endpoints.router)
+    app.include_router(users_role_table.router)
     app.include_router(logs_pages.router)
     app.include_router(incident_endpoints.router)
     app.include_router(incident_pages.router)

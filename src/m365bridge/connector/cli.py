@@ -14,6 +14,7 @@ from m365bridge.connector.incidents.cli import app as incidents_app
 from m365bridge.connector.keys.cli import rotate_key
 from m365bridge.connector.logs import cli as logs_cli
 from m365bridge.connector.registry.cli import app as oauth_entities_app
+from m365bridge.connector.servicenow.cli import app as servicenow_app
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup.cli import app as setup_app
 from m365bridge.connector.troubleshooting.cli import doctor
@@ -30,6 +31,7 @@ app.add_typer(incidents_app, name="incidents")
 app.add_typer(oauth_entities_app, name="oauth-entities")
 app.add_typer(health_app, name="health")
 app.add_typer(setup_app, name="setup")
+app.add_typer(servicenow_app, name="servicenow")
 app.command("rotate-key")(rotate_key)
 app.command("doctor")(doctor)
 

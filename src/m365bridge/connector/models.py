@@ -9,6 +9,7 @@ from m365bridge.connector.insights import models as insights_models  # noqa: F40
 from m365bridge.connector.logs import http_log  # noqa: F401
 from m365bridge.connector.logs import models as logs_models  # noqa: F401
 from m365bridge.connector.registry import models as registry_models  # noqa: F401
+from m365bridge.connector.servicenow import models as servicenow_models  # noqa: F401
 from m365bridge.connector.setup import models as setup_models  # noqa: F401
 from m365bridge.connector.users import models as users_models  # noqa: F401
 

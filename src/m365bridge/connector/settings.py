@@ -135,6 +135,24 @@ class ConnectorSettings(ServiceSettings):
         120, description="Longest Retry-After a sync waits for; a longer one ends the run as retriable."
     )
 
+    servicenow_allow_loopback_http: bool = Field(
+        False,
+        description="Allow a ServiceNow instance URL with plain http when it points at a loopback address "
+        "(the demo and tests); every other instance URL must be https.",
+    )
+    servicenow_max_retry_after_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="Longest Retry-After a call to a ServiceNow instance waits for before retrying; a longer "
+        "one (or a fourth 429 in a row) ends the call as retriable.",
+    )
+    servicenow_max_clock_skew_seconds: int = Field(
+        60,
+        ge=1,
+        description="Test connection fails the clock check when the instance's Date header differs from "
+        "this machine's clock by more than this.",
+    )
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxies_are_networks(cls, entries: list[str]) -> list[str]:

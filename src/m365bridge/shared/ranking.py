@@ -176,16 +176,29 @@ class Ranker:
         docs = len(self._postings.get(term, ()))
         return math.log(1.0 + (len(self._ids) - docs + 0.5) / (docs + 0.5))
 
-    def search(self, query: str, *, top: int = 10, allowed: Callable[[str], bool] | None = None) -> list[Hit]:
-        """The ``top`` best documents for ``query`` (only those ``allowed`` accepts), best first."""
+    def terms(self, query: str) -> dict[str, float]:
         parameters = self.parameters
-        terms = query_terms(query, synonyms=parameters.synonyms, synonym_weight=parameters.synonym_weight)
+        return query_terms(query, synonyms=parameters.synonyms, synonym_weight=parameters.synonym_weight)
+
+    def scores(self, query: str) -> dict[int, float]:
+        """Every matching document's BM25F score by its position in the indexed order."""
         # The hot loop of every search (a common term has postings in most documents): local names only.
         scores: dict[int, float] = {}
         score_of = scores.get
-        for term, weight in terms.items():
+        for term, weight in self.terms(query).items():
             for index, contribution in self._postings.get(term, {}).items():
                 scores[index] = score_of(index, 0.0) + weight * contribution
+        return scores
+
+    def passage(self, position: int, query: str) -> str:
+        """The best passage of the document at ``position`` (indexed order) for ``query``."""
+        terms = self.terms(query)
+        return self.best_passage(position, {term: weight * self.idf(term) for term, weight in terms.items()})
+
+    def search(self, query: str, *, top: int = 10, allowed: Callable[[str], bool] | None = None) -> list[Hit]:
+        """The ``top`` best documents for ``query`` (only those ``allowed`` accepts), best first."""
+        terms = self.terms(query)
+        scores = self.scores(query)
         # Filtering may drop candidates, so take a generous head of the ranking rather than exactly top.
         head = max(top * 4, 40) if allowed else top
         ranked = heapq.nlargest(head, scores.items(), key=itemgetter(1))

@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import pytest
+from bench.retrieval_eval import baseline_ranker, evaluate, load_queries
 
 from m365bridge.cloud.knowledge.importer import ImportOptions, import_folder
-from m365bridge.cloud.knowledge.quality import baseline_ranker, evaluate, load_queries
 from m365bridge.cloud.knowledge.service import recommend
 from m365bridge.shared.db import transaction
 from tests.conftest import DATASETS

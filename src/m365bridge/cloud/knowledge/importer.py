@@ -4,6 +4,11 @@ An article's id is its path below the import root, posix separators, without ``.
 prefix), e.g. ``Exchange/ExchangeOnline/mailflow/some-article``: stable across re-imports and machines.
 A file whose content hash is unchanged is not rewritten; a file that cannot be parsed is reported with its
 reason and skipped, the rest of the batch goes on.
+
+Each written article is encoded for the semantic search here, in the import, and its vector stored under
+the digest of the encoded text (``semantic.digest``): a text already encoded (another copy of the same
+article, or an article whose title and description did not change) is not encoded again, and nothing is
+encoded when a server starts. The digest is part of the content hash, so a new model re-encodes everything.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from m365bridge.cloud.knowledge import markdown
+from m365bridge.cloud.knowledge import markdown, semantic
 from m365bridge.cloud.knowledge.repository import ArticleRepository
 from m365bridge.shared.errors import UserError
 from m365bridge.shared.orm import utcnow
@@ -107,15 +112,42 @@ class FolderImporter:
                 advance()
             self._flush(inserts, updates, at_least=BATCH_SIZE)
         self._flush(inserts, updates, at_least=1)
+        self._encode_unencoded()
+        if report.updated:
+            self.repository.delete_unused_vectors()
         return report
 
     def _flush(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]], *, at_least: int) -> None:
         if len(inserts) >= at_least:
+            self._store_vectors(inserts)
             self.repository.insert_many(inserts)
             inserts.clear()
         if len(updates) >= at_least:
+            self._store_vectors(updates)
             self.repository.update_many(updates)
             updates.clear()
+
+    def _store_vectors(self, rows: list[dict[str, Any]]) -> None:
+        """Encode the texts of ``rows`` that have no stored vector yet, and store them."""
+        texts = {row["embedding_digest"]: row.pop("embedding_text") for row in rows}
+        stored = self.repository.stored_digests(texts)
+        missing = [key for key in texts if key not in stored]
+        vectors = semantic.encode([texts[key] for key in missing])
+        self.repository.insert_vectors(
+            {key: semantic.to_blob(vector) for key, vector in zip(missing, vectors, strict=True)}
+        )
+
+    def _encode_unencoded(self) -> None:
+        """Give a vector to every article that has none: those imported before the search had vectors."""
+        rows = self.repository.without_digest()
+        for start in range(0, len(rows), BATCH_SIZE):
+            batch = [
+                {"id": row.id, "embedding_text": text, "embedding_digest": semantic.digest(text)}
+                for row in rows[start : start + BATCH_SIZE]
+                for text in [semantic.article_text(row.title, row.description)]
+            ]
+            self._store_vectors(batch)
+            self.repository.set_digests({row["id"]: row["embedding_digest"] for row in batch})
 
     def row_for(self, path: Path, relative: str) -> dict[str, Any]:
         article_id = self.options.prefix + relative.removesuffix(".md")
@@ -137,9 +169,17 @@ class FolderImporter:
             "source_url": self._published_url(article_id.removeprefix(self.options.prefix)),
             "attribution": self.options.attribution,
         }
+        embedding_text = semantic.article_text(parsed.title[:500], parsed.description)
+        content["embedding_digest"] = semantic.digest(embedding_text)
         digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
         now = utcnow()
-        return {**content, "content_hash": digest, "created_at": now, "updated_at": now}
+        return {
+            **content,
+            "embedding_text": embedding_text,
+            "content_hash": digest,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     def _published_url(self, relative_id: str) -> str | None:
         return self.options.articles_url + relative_id.lower() if self.options.articles_url else None

@@ -1,10 +1,11 @@
-"""Knowledge-base articles. Public articles serve every caller; a tenant's private ones only that tenant."""
+"""Knowledge-base articles and their search vectors. Public articles serve every caller; a tenant's private
+ones only that tenant."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Index, String, Text
+from sqlalchemy import JSON, Boolean, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from m365bridge.cloud.db import Base
@@ -28,7 +29,19 @@ class Article(Base):
     source_url: Mapped[str | None] = mapped_column(String(1000), default=None)
     attribution: Mapped[str | None] = mapped_column(String(500), default=None)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # The key of the article's vector in kb_embedding (semantic.digest of what was encoded); set at import.
+    embedding_digest: Mapped[str | None] = mapped_column(String(64), index=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (Index("ix_kb_article_updated_at", "updated_at"),)
+
+
+class Embedding(Base):
+    """One stored vector (float16 bytes) per distinct encoded text: articles with the same text share it,
+    and an article whose text did not change keeps its vector through a re-import."""
+
+    __tablename__ = "kb_embedding"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)

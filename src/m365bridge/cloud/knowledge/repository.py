@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from m365bridge.cloud.knowledge.models import Article
+from m365bridge.cloud.knowledge.models import Article, Embedding
+
+# Keys per IN (...) list: well below SQLite's and PostgreSQL's bound-parameter limits.
+_IN_CHUNK = 500
 
 
 class ArticleRepository:
@@ -40,7 +43,8 @@ class ArticleRepository:
 
     def iter_for_index(self) -> Iterator[Any]:
         """What the search index reads (named rows: id, tenant_id, public, title, description, headings,
-        body_text, services, source_url, attribution, updated_at), without loading whole ORM objects."""
+        body_text, services, source_url, attribution, updated_at, vector), without loading whole ORM
+        objects; ``vector`` is the stored embedding's bytes, None for an article not yet encoded."""
         query = select(
             Article.id,
             Article.tenant_id,
@@ -53,5 +57,38 @@ class ArticleRepository:
             Article.source_url,
             Article.attribution,
             Article.updated_at,
-        )
+            Embedding.vector,
+        ).outerjoin(Embedding, Embedding.digest == Article.embedding_digest)
         yield from self.session.execute(query)
+
+    def stored_digests(self, digests: Collection[str]) -> set[str]:
+        """Which of ``digests`` already have a vector."""
+        found: set[str] = set()
+        chosen = list(digests)
+        for start in range(0, len(chosen), _IN_CHUNK):
+            part = chosen[start : start + _IN_CHUNK]
+            found.update(self.session.scalars(select(Embedding.digest).where(Embedding.digest.in_(part))))
+        return found
+
+    def insert_vectors(self, vectors: Mapping[str, bytes]) -> None:
+        if vectors:
+            rows = [{"digest": key, "vector": value} for key, value in vectors.items()]
+            self.session.execute(insert(Embedding), rows)
+
+    def without_digest(self) -> list[Any]:
+        """Articles never encoded (imported before vectors existed): named rows id, title, description."""
+        query = select(Article.id, Article.title, Article.description).where(
+            Article.embedding_digest.is_(None)
+        )
+        return list(self.session.execute(query))
+
+    def set_digests(self, digests: Mapping[str, str]) -> None:
+        if digests:
+            rows = [{"id": key, "embedding_digest": value} for key, value in digests.items()]
+            self.session.execute(update(Article), rows)
+
+    def delete_unused_vectors(self) -> int:
+        """Drop vectors no article points at any more (their text changed or they were removed)."""
+        used = select(Article.embedding_digest).where(Article.embedding_digest.is_not(None))
+        result = self.session.execute(delete(Embedding).where(Embedding.digest.not_in(used)))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -1,27 +1,46 @@
 """Recommended solutions: rank the knowledge base for a text, honouring who may see which article.
 
+Two rankers are fused: BM25F over the article's fields (words the user typed) and the cosine of the
+query's embedding with the article's stored one (what it means, in other words). Each proposes its best
+``CANDIDATES`` articles; every candidate's score is ``FUSION_WEIGHT`` times its BM25F score divided by the
+best BM25F score of the query, plus the rest times its cosine. The weight was chosen on the tuning fold of
+the held-out set (bench/heldout.py; docs/performance.md), never on the fold that is reported.
+
 The search index lives in memory, one per process, built on first use and rebuilt when the KB's
 fingerprint (article count and newest change) moves, so an import by the CLI is seen by a running server.
+Article vectors are read from the database as they were stored at import; nothing is encoded but the query.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.knowledge import semantic
 from m365bridge.cloud.knowledge.repository import ArticleRepository
 from m365bridge.shared.errors import UserError
-from m365bridge.shared.ranking import Ranker
+from m365bridge.shared.ranking import BM25FParameters, Ranker
 
 INDEX_KEY = "knowledge.index"
 _LOCK = threading.Lock()
 MAX_QUERY_CHARS = 4000
+CANDIDATES = 100
+FUSION_WEIGHT = 0.7  # of BM25F; the rest is the cosine. Tuned on the tuning fold only.
+# An article no query word matches is proposed only when it is this close in meaning: below it, text about
+# something the KB does not cover ("zebra printer jams") would still get its nearest, unrelated articles.
+# It changes nothing on the tuning fold.
+SEMANTIC_FLOOR = 0.5
+# shared/vocabulary.py's synonym list did not change either held-out fold's figures (docs/performance.md),
+# so the articles' search does without it.
+PARAMETERS = BM25FParameters(synonyms={})
 
 
 @dataclass(frozen=True)
@@ -40,15 +59,17 @@ class Listing:
 class KnowledgeIndex:
     version: tuple[int, Any]
     ranker: Ranker
-    owners: dict[str, tuple[bool, str | None]]  # article id -> (public, tenant id)
-    listings: dict[str, Listing]
+    ids: list[str]  # article ids in the ranker's (and the vectors') order
+    listings: list[Listing]
+    public: np.ndarray  # bool per article
+    tenants: np.ndarray  # owning tenant id (or None) per article
+    vectors: np.ndarray  # float32 unit vectors, one row per article (zeros for one not yet encoded)
 
-    def visible_to(self, tenant_id: str | None) -> Any:
-        def allowed(article_id: str) -> bool:
-            public, owner = self.owners[article_id]
-            return public or (tenant_id is not None and owner == tenant_id)
-
-        return allowed
+    def visible_to(self, tenant_id: str | None) -> np.ndarray:
+        """Which articles ``tenant_id`` may see, as a bool per article."""
+        if tenant_id is None:
+            return self.public
+        return self.public | (self.tenants == tenant_id)
 
 
 @dataclass(frozen=True)
@@ -70,14 +91,19 @@ def _id_words(article_id: str) -> str:
 def build_index(session: Session) -> KnowledgeIndex:
     repository = ArticleRepository(session)
     version = repository.version()
-    owners: dict[str, tuple[bool, str | None]] = {}
-    listings: dict[str, Listing] = {}
+    ids: list[str] = []
+    listings: list[Listing] = []
+    public: list[bool] = []
+    tenants: list[str | None] = []
+    blobs: list[bytes] = []
     documents: list[tuple[str, dict[str, str]]] = []
+    missing = semantic.to_blob(np.zeros(semantic.DIMENSIONS))
     for row in repository.iter_for_index():
-        owners[row.id] = (row.public, row.tenant_id)
-        listings[row.id] = Listing(
-            row.title, row.description, row.source_url, row.attribution, row.updated_at
-        )
+        ids.append(row.id)
+        public.append(row.public)
+        tenants.append(row.tenant_id)
+        blobs.append(row.vector or missing)
+        listings.append(Listing(row.title, row.description, row.source_url, row.attribution, row.updated_at))
         fields = {
             "title": row.title,
             "description": row.description,
@@ -86,7 +112,15 @@ def build_index(session: Session) -> KnowledgeIndex:
             "keywords": " ".join([_id_words(row.id), *row.services]),
         }
         documents.append((row.id, fields))
-    return KnowledgeIndex(version=version, ranker=Ranker(documents), owners=owners, listings=listings)
+    return KnowledgeIndex(
+        version=version,
+        ranker=Ranker(documents, parameters=PARAMETERS),
+        ids=ids,
+        listings=listings,
+        public=np.array(public, dtype=bool),
+        tenants=np.array(tenants, dtype=object),
+        vectors=semantic.from_blobs(blobs),
+    )
 
 
 def current_index(context: CloudContext, session: Session) -> KnowledgeIndex:
@@ -117,20 +151,42 @@ def recommend(
     if not 1 <= top <= 50:
         raise UserError("top must be between 1 and 50")
     index = current_index(context, session)
-    hits = index.ranker.search(text[:MAX_QUERY_CHARS], top=top, allowed=index.visible_to(tenant_id))
+    text = text[:MAX_QUERY_CHARS]
     solutions = []
-    for hit in hits:
-        listing = index.listings[hit.id]
+    for position, score in fused_ranking(index, text, top=top, tenant_id=tenant_id):
+        listing = index.listings[position]
+        passage = index.ranker.passage(position, text)
         solutions.append(
             Solution(
-                id=hit.id,
+                id=index.ids[position],
                 title=listing.title,
-                summary=listing.description or hit.passage[:300],
-                link=article_link(context, hit.id, listing.source_url),
-                score=hit.score,
-                passage=hit.passage,
+                summary=listing.description or passage[:300],
+                link=article_link(context, index.ids[position], listing.source_url),
+                score=round(score, 4),
+                passage=passage,
                 attribution=listing.attribution,
                 updated_at=listing.updated_at,
             )
         )
     return solutions
+
+
+def fused_ranking(
+    index: KnowledgeIndex, text: str, *, top: int, tenant_id: str | None = None
+) -> list[tuple[int, float]]:
+    """The ``top`` best visible articles (positions in the index) with their fused scores, best first."""
+    visible = index.visible_to(tenant_id)
+    lexical = {position: score for position, score in index.ranker.scores(text).items() if visible[position]}
+    best_lexical = max(lexical.values(), default=0.0) or 1.0
+    lexical_head = heapq.nlargest(CANDIDATES, lexical, key=lexical.__getitem__)
+    cosines = index.vectors @ semantic.encode([text])[0]
+    masked = np.where(visible & (cosines >= SEMANTIC_FLOOR), cosines, -np.inf)
+    count = min(CANDIDATES, int(np.isfinite(masked).sum()))
+    semantic_head = np.argpartition(-masked, count - 1)[:count] if count else np.array([], dtype=int)
+    fused: dict[int, float] = {}
+    for position in [*lexical_head, *(int(p) for p in semantic_head)]:
+        if position not in fused:
+            fused[position] = FUSION_WEIGHT * lexical.get(position, 0.0) / best_lexical + (
+                1 - FUSION_WEIGHT
+            ) * float(cosines[position])
+    return sorted(fused.items(), key=lambda item: (-item[1], index.ids[item[0]]))[:top]

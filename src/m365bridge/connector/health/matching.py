@@ -1,9 +1,10 @@
 """Which synced service health issues an incident is probably about, with what an agent needs to know.
 
+An issue is listed only when it explains enough of the incident's short description (``relevance``: a
+score from 0 to 1 with a floor, and a margin below the best issue), so an incident about a printer lists
+nothing and one about Outlook on the web does not list a Teams issue that merely shares the word "web".
 Open issues come first, then those resolved in the last seven days; older resolved issues never match.
-Within each group the shared BM25F ranker (``m365bridge.shared.ranking``) orders them, over the issue's
-title, impact description and scope (service, feature, feature group). Building the index is the costly
-part, so an ``IssueIndexCache`` keeps it until the synced issues change.
+Building the scorer is the costly part, so an ``IssueIndexCache`` keeps it until the synced issues change.
 """
 
 from __future__ import annotations
@@ -20,12 +21,10 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.health import repository
 from m365bridge.connector.health.models import ServiceHealthIssue
+from m365bridge.connector.health.relevance import IssueScorer, shortlist
 from m365bridge.shared.orm import utcnow
-from m365bridge.shared.ranking import BM25FParameters, Ranker
 
 RESOLVED_WINDOW = dt.timedelta(days=7)
-# Issues have no long body: the title and the impact carry the words, the scope names the product.
-ISSUE_WEIGHTS = {"title": 3.0, "description": 1.5, "keywords": 1.0}
 
 
 @dataclass(frozen=True)
@@ -51,21 +50,18 @@ class IssueMatch:
 
 @dataclass(frozen=True)
 class IssueIndex:
-    """A ranker over every synced issue, and each issue as a match waiting for its score."""
+    """A scorer over every synced issue, and each issue as a match waiting for its score."""
 
     fingerprint: tuple[Any, ...]
-    ranker: Ranker
+    scorer: IssueScorer
     issues: dict[str, IssueMatch]
 
 
 def build_index(session: Session) -> IssueIndex:
     fingerprint = repository.issues_fingerprint(session)
     issues = repository.all_issues(session)
-    ranker = Ranker(
-        ((issue.id, _fields(issue)) for issue in issues),
-        parameters=BM25FParameters(weights=ISSUE_WEIGHTS),
-    )
-    return IssueIndex(fingerprint, ranker, {issue.id: _match(issue) for issue in issues})
+    scorer = IssueScorer((issue.id, _fields(issue)) for issue in issues)
+    return IssueIndex(fingerprint, scorer, {issue.id: _match(issue) for issue in issues})
 
 
 class IssueIndexCache:
@@ -89,41 +85,35 @@ class IssueIndexCache:
 def match_issues(
     session: Session,
     short_description: str,
-    description: str = "",
     *,
     limit: int = 5,
     now: dt.datetime | None = None,
     cache: IssueIndexCache | None = None,
 ) -> list[IssueMatch]:
-    """The best ``limit`` open or recently resolved issues for an incident's text, open ones first."""
-    query = f"{short_description} {short_description} {description}".strip()
-    if not query:
+    """The best ``limit`` open or recently resolved issues that explain an incident's short description,
+    open ones first; none when no issue explains it well enough."""
+    if not short_description.strip() or limit < 1:
         return []
     index = cache.get(session) if cache is not None else build_index(session)
-    if not len(index.ranker) or limit < 1:
-        return []
     since = (now or utcnow()) - RESOLVED_WINDOW
 
-    def open_issue(issue_id: str) -> bool:
-        return not index.issues[issue_id].is_resolved
-
-    def recently_resolved(issue_id: str) -> bool:
+    def current(issue_id: str) -> bool:
         issue = index.issues[issue_id]
-        return issue.is_resolved and issue.resolved_at is not None and issue.resolved_at >= since
+        return not issue.is_resolved or (issue.resolved_at is not None and issue.resolved_at >= since)
 
-    # Any open issue outranks every resolved one, so take the best open ones and only then fill up with
-    # resolved ones: two short searches instead of ranking (and cutting passages for) every match.
-    hits = index.ranker.search(query, top=limit, allowed=open_issue)
-    if len(hits) < limit:
-        hits += index.ranker.search(query, top=limit - len(hits), allowed=recently_resolved)
-    return [replace(index.issues[hit.id], score=hit.score) for hit in hits]
+    # The floor and the margin apply among the issues that may be shown: an old resolved issue that fits
+    # better must not push a current one off the list.
+    listed = shortlist([item for item in index.scorer.score(short_description) if current(item.id)])
+    # Any open issue outranks every resolved one (sorted() keeps the score order within each group).
+    listed = sorted(listed, key=lambda item: index.issues[item.id].is_resolved)
+    return [replace(index.issues[item.id], score=item.score) for item in listed[:limit]]
 
 
 def _fields(issue: ServiceHealthIssue) -> dict[str, str]:
     return {
         "title": issue.title,
-        "description": issue.impact_description,
-        "keywords": " ".join([issue.service, issue.feature, issue.feature_group]),
+        "impact": issue.impact_description,
+        "scope": " ".join([issue.service, issue.feature, issue.feature_group]),
     }
 
 

@@ -1,0 +1,115 @@
+"""Recommended-solutions quality on the held-out symptoms set (bench/heldout.py), test fold only.
+
+    python bench/kb_heldout.py --articles /work/shared/datasets/officedocs-support/articles [--fold test]
+
+Builds the held-out copy of the articles (symptoms sections removed) in a temporary folder, imports it
+into a fresh knowledge base (which encodes the articles), then scores, in the same run and on the same
+queries: plain BM25 over title and description, the product's BM25F alone, the semantic ranker alone,
+and the product's search (the fused one, the whole service call). Prints one table overall and by
+product area, and a BENCH line comparing the product with BM25F alone and with the semantic ranker alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import heldout
+import numpy as np
+from harness import Result
+from retrieval_eval import Metrics, Query, baseline_ranker, evaluate
+
+from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.knowledge import semantic
+from m365bridge.cloud.knowledge.importer import ImportOptions, import_folder
+from m365bridge.cloud.knowledge.service import current_index, recommend
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.shared.db import transaction
+
+Search = Callable[[str], Sequence[str]]
+
+
+def rankers(context: CloudContext) -> dict[str, Search]:
+    """The four rankers, each a function from text to ranked ids, on the context's knowledge base."""
+    with transaction(context.sessions) as session:
+        index = current_index(context, session)
+        plain = baseline_ranker(session)
+
+    def semantic_only(text: str) -> list[str]:
+        cosines = index.vectors @ semantic.encode([text])[0]
+        return [index.ids[int(i)] for i in np.argsort(-cosines)[:10]]
+
+    def product(text: str) -> list[str]:
+        with transaction(context.sessions) as session:
+            return [s.id for s in recommend(context, session, text, top=10)]
+
+    return {
+        "BM25 title+description": lambda text: [hit.id for hit in plain.search(text, top=10)],
+        "BM25F fields (lexical half)": lambda text: [hit.id for hit in index.ranker.search(text, top=10)],
+        f"semantic only ({semantic.MODEL_NAME})": semantic_only,
+        "product (fused)": product,
+    }
+
+
+def table(results: dict[str, dict[str, Metrics]], counts: dict[str, int]) -> str:
+    areas = list(counts)
+    lines = ["| ranker | " + " | ".join(f"{area} ({counts[area]})" for area in areas) + " |"]
+    lines.append("|---|" + "---|" * len(areas))
+    for name, by_area in results.items():
+        cells = [f"{m.recall_at_5:.3f} / {m.mrr_at_10:.3f}" for m in (by_area[area] for area in areas)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n(cells: recall@5 / MRR@10)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=Path, required=True, help="Folder of markdown articles.")
+    parser.add_argument("--fold", choices=heldout.FOLDS, default="test", help="Which fold to score.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        queries = [q for q in heldout.build(args.articles, Path(folder) / "articles") if q.fold == args.fold]
+        context = CloudContext.build(CloudSettings(data_dir=Path(folder) / "cloud"))
+        try:
+            started = time.perf_counter()
+            with transaction(context.sessions, write=True) as session:
+                import_folder(session, Path(folder) / "articles", ImportOptions())
+            print(f"import (with encoding): {time.perf_counter() - started:.1f} s")
+            searches = rankers(context)
+            groups: dict[str, list[Query]] = {"all": []}
+            for q in queries:
+                query = Query(q.text, frozenset([q.article_id]))
+                groups["all"].append(query)
+                groups.setdefault(q.area, []).append(query)
+            results = {
+                name: {area: evaluate(search, group) for area, group in groups.items()}
+                for name, search in searches.items()
+            }
+        finally:
+            context.close()
+    print(f"held-out {args.fold} fold: {len(queries)} queries")
+    print(table(results, {area: len(group) for area, group in groups.items()}))
+    ours = results["product (fused)"]["all"]
+    lexical = results["BM25F fields (lexical half)"]["all"]
+    semantic_only = next(value for name, value in results.items() if name.startswith("semantic"))["all"]
+    plain = results["BM25 title+description"]["all"]
+    Result(
+        what=f"KB quality, held-out {args.fold} fold",
+        figure=f"mrr@10={ours.mrr_at_10:.3f} recall@5={ours.recall_at_5:.3f} p95={ours.p95_ms:.1f}ms",
+        baseline=(
+            f"BM25F mrr@10={lexical.mrr_at_10:.3f}; semantic mrr@10={semantic_only.mrr_at_10:.3f}; "
+            f"BM25 t+d mrr@10={plain.mrr_at_10:.3f}"
+        ),
+        ratio=round(ours.mrr_at_10 / lexical.mrr_at_10, 3) if lexical.mrr_at_10 else None,
+        target="recall@5>=0.85, mrr@10>=0.75, above both halves",
+        passed=ours.recall_at_5 >= 0.85
+        and ours.mrr_at_10 >= 0.75
+        and ours.mrr_at_10 > max(lexical.mrr_at_10, semantic_only.mrr_at_10),
+    ).emit()
+    print(ours.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""A customer's own ServiceNow instance: its Table API client, credentials, Test connection, update set."""
