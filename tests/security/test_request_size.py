@@ -14,7 +14,7 @@ from m365bridge.cloud.cases import repository as cloud_cases
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app
-from m365bridge.connector.cases.service import ContactRequest
+from m365bridge.connector.cases.contact import ContactRequest
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.incidents import repository, service
 from m365bridge.connector.incidents.encoded_query import parse

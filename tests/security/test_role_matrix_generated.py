@@ -10,6 +10,7 @@ The cloud's matrix is in ``test_role_matrix_generated_cloud.py``.
 
 from __future__ import annotations
 
+import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR, INCIDENT_MANAGER, INSIGHTS_USER, ITIL
 from tests.connector.auth.helpers import basic, login, make_user, page_csrf
 from tests.security.routes import DOCS_PAGES, Operation, concrete, documented_paths, is_documented, operations
+
+# Building the app migrates a database in its data folder: a throwaway one, never a fixed path.
+_ROUTES_DIR = tempfile.TemporaryDirectory(prefix="m365bridge-routes-")
 
 SECURITY_DOC = Path(__file__).parents[2] / "docs" / "security.md"
 V1 = "/api/x_mioms_m365_assis/v1"
@@ -142,7 +146,7 @@ PAGES = {
 
 
 def app_operations() -> list[Operation]:
-    app = create_app(ConnectorSettings(data_dir="/nonexistent-unused"))
+    app = create_app(ConnectorSettings(data_dir=_ROUTES_DIR.name))
     found = operations(app)
     return sorted(found, key=lambda op: op.key == "POST /logout")
 

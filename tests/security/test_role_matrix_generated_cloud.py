@@ -10,6 +10,7 @@ on the API, a redirect to /portal/login (no session) or 403 (pages).
 from __future__ import annotations
 
 import base64
+import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from tests.cloud.identity.conftest import App, make_directory
 from tests.cloud.knowledge.test_search_api import configure_issuing_app
 from tests.cloud.people import add_admin, add_engineer
 from tests.security.routes import DOCS_PAGES, Operation, concrete, documented_paths, is_documented, operations
+
+# Building the app migrates a database in its data folder: a throwaway one, never a fixed path.
+_ROUTES_DIR = tempfile.TemporaryDirectory(prefix="m365bridge-routes-")
 
 SECURITY_DOC = Path(__file__).parents[2] / "docs" / "security.md"
 ADMIN_API_TOKEN = "admin-api-token-for-the-role-matrix"
@@ -124,7 +128,7 @@ PAGES = {
 
 
 def app_operations() -> list[Operation]:
-    found = operations(create_app(CloudSettings(data_dir="/nonexistent-unused")))
+    found = operations(create_app(CloudSettings(data_dir=_ROUTES_DIR.name)))
     return sorted(found, key=lambda op: op.key == "POST /portal/logout")
 
 

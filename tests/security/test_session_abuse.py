@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -13,6 +14,9 @@ from m365bridge.connector.auth import sessions
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users.roles import ADMIN
 from tests.connector.auth.helpers import login, make_user
+
+# Building the app migrates a database in its data folder: a throwaway one, never a fixed path.
+_ROUTES_DIR = tempfile.TemporaryDirectory(prefix="m365bridge-routes-")
 
 NOT_FORMS = ("/api/", "/oauth_token.do", "/login")
 
@@ -28,7 +32,7 @@ def walk(routes, prefix: str = ""):
 
 def form_routes() -> list[str]:
     """Every page route that accepts POST, walked from the app's own route table."""
-    app = create_app(ConnectorSettings(data_dir="/nonexistent-unused"))
+    app = create_app(ConnectorSettings(data_dir=_ROUTES_DIR.name))
     paths = {
         re.sub(r"\{[^}]+\}", "x" * 32, path)
         for path, methods in walk(app.routes)

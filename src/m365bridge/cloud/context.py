@@ -1,69 +1,33 @@
-"""What a running cloud holds: settings, its database, its secret box. Built once by the app factory."""
+"""What a running cloud holds (``shared.context.ServiceContext`` with the cloud's settings)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 from fastapi import Request
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from m365bridge.cloud.settings import CloudSettings
-from m365bridge.shared import migrate
-from m365bridge.shared.db import (
-    create_db_engine,
-    intend_to_write,
-    request_session,
-    session_factory,
-    unit_of_work,
-)
+from m365bridge.shared.context import ServiceContext
+from m365bridge.shared.context import get_session as get_session
+from m365bridge.shared.db import intend_to_write, unit_of_work
 from m365bridge.shared.metrics import Metrics
-from m365bridge.shared.secretbox import SecretBox
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 @dataclass
-class CloudContext:
-    settings: CloudSettings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    secrets: SecretBox
-    # Per-process caches and clients that features attach by name (token caches, HTTP clients ...).
-    extras: dict[str, Any] = field(default_factory=dict)
-    # This instance's Prometheus registry; features add gauges and counters to it (shared/metrics.py).
+class CloudContext(ServiceContext[CloudSettings]):
     metrics: Metrics = field(default_factory=lambda: Metrics("m365bridge_cloud"))
 
-    @classmethod
-    def build(cls, settings: CloudSettings, *, migrate_db: bool = True) -> CloudContext:
-        if migrate_db:
-            migrate.upgrade(MIGRATIONS, settings.db_url)
-        engine = create_db_engine(settings.db_url)
-        keys = settings.encryption_keys or SecretBox.from_key_file(settings.key_file).keys
-        return cls(
-            settings=settings, engine=engine, sessions=session_factory(engine), secrets=SecretBox(keys)
-        )
-
-    def close(self) -> None:
-        self.engine.dispose()
+    migrations: ClassVar[Path] = MIGRATIONS
 
 
 def get_context(request: Request) -> CloudContext:
     return request.app.state.context
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the request boundary commits, services never do.
-
-    Declare it as ``Depends(get_session, scope="function")``: with FastAPI's default request scope the
-    commit would run after the response is sent, so a client could get its answer before the change is
-    stored (or never stored, if the commit then fails).
-    A request of any method but GET, HEAD, OPTIONS gets a writer (``shared.db.request_session``).
-    """
-    yield from request_session(get_context(request).sessions, request.method)
 
 
 def get_write_session(request: Request) -> Iterator[Session]:

@@ -30,6 +30,7 @@ from m365bridge.connector.insights import endpoints as insights_endpoints
 from m365bridge.connector.insights import pages as insights_pages
 from m365bridge.connector.logs import http_log_pages
 from m365bridge.connector.logs import pages as logs_pages
+from m365bridge.connector.m365 import pages as m365_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
 from m365bridge.connector.settings import ConnectorSettings
@@ -83,6 +84,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(incident_endpoints.router)
     app.include_router(incident_pages.router)
     app.include_router(insights_endpoints.router)
+    app.include_router(m365_pages.router)
     app.include_router(insights_pages.router)
     app.include_router(health_pages.router)
     app.include_router(registry_endpoints.router)

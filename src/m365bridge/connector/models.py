@@ -6,7 +6,6 @@ from m365bridge.connector.db import Base
 from m365bridge.connector.health import models as health_models  # noqa: F401
 from m365bridge.connector.incidents import models as incidents_models  # noqa: F401
 from m365bridge.connector.insights import models as insights_models  # noqa: F401
-from m365bridge.connector.logs import http_log  # noqa: F401
 from m365bridge.connector.logs import models as logs_models  # noqa: F401
 from m365bridge.connector.registry import models as registry_models  # noqa: F401
 from m365bridge.connector.servicenow import models as servicenow_models  # noqa: F401

@@ -8,7 +8,7 @@ admin would, from the setup file this module writes in memory.
 from __future__ import annotations
 
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,12 +26,10 @@ from m365bridge.connector.setup.service import endpoint
 from m365bridge.connector.users import repository as users
 from m365bridge.connector.users import service as user_service
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR, INCIDENT_MANAGER, INSIGHTS_USER, ITIL
+from m365bridge.demo.record import DemoRecord
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound
 from m365bridge.shared.tokens import new_token
-
-if TYPE_CHECKING:
-    from m365bridge.demo.provision import DemoRecord
 
 REPOSITORY_ID = "contoso-servicenow"
 OUTBOUND_ENTITY = "Azure"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -11,10 +10,8 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.identity import service
 from m365bridge.cloud.identity.models import AppRegistration
 from m365bridge.cloud.identity.resources import GRAPH_RESOURCE, SUPPORT_RESOURCE
+from m365bridge.demo.record import DemoRecord
 from m365bridge.shared.db import transaction
-
-if TYPE_CHECKING:  # provision imports this module to call it
-    from m365bridge.demo.provision import DemoRecord
 
 DEMO_DOMAIN = "contoso.onmicrosoft.com"
 REST_API_ROLE = "Connector.ReadWrite.All"

@@ -4,7 +4,6 @@ the Microsoft 365 support tab has something to show at once. Made through the co
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph import importer as graph_importer
@@ -14,11 +13,9 @@ from m365bridge.connector.health.sync import sync_service_health
 from m365bridge.connector.incidents import repository, service
 from m365bridge.connector.incidents.encoded_query import parse
 from m365bridge.connector.setup.gate import current_setup
+from m365bridge.demo.record import DemoRecord
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
-
-if TYPE_CHECKING:
-    from m365bridge.demo.provision import DemoRecord
 
 SAMPLES = (
     (

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
 
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph.generator import generate_demo_issues
@@ -14,38 +12,9 @@ from m365bridge.connector.setup.modes import parse_mode
 from m365bridge.demo.connector_setup import provision_connector_people, provision_connector_setup
 from m365bridge.demo.identity import provision_identity
 from m365bridge.demo.incidents import provision_incidents, provision_live_issues
+from m365bridge.demo.record import DemoRecord
 from m365bridge.demo.support import provision_support
 from m365bridge.shared.db import transaction
-
-
-@dataclass
-class DemoRecord:
-    """What ``demo.json`` holds: everything a person or a test needs to reach the running demo."""
-
-    mode: str
-    identity_url: str
-    graph_url: str
-    support_url: str
-    connector_url: str
-    ca_bundle: str
-    tenant: dict[str, str] = field(default_factory=dict)
-    apps: dict[str, dict[str, str]] = field(default_factory=dict)
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "mode": self.mode,
-            "identity_url": self.identity_url,
-            "graph_url": self.graph_url,
-            "support_url": self.support_url,
-            "connector_url": self.connector_url,
-            "ca_bundle": self.ca_bundle,
-            "tenant": self.tenant,
-            "apps": self.apps,
-            "users": self.users,
-            **self.extra,
-        }
 
 
 def provision(record: DemoRecord, cloud: CloudContext, connector: ConnectorContext) -> None:

@@ -19,7 +19,8 @@ from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.app import create_app as create_connector_app
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
-from m365bridge.demo.provision import DemoRecord, provision
+from m365bridge.demo.provision import provision
+from m365bridge.demo.record import DemoRecord
 from m365bridge.shared.private_files import private_dir, write_private
 from m365bridge.shared.serving import RunningServer, settle_heap, start_in_thread
 from m365bridge.shared.tls import ensure_server_certificate

@@ -3,18 +3,14 @@ center's Support integration basic information (the outbound app may call the su
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.directory import service as directory
 from m365bridge.cloud.directory.roles import HELPDESK_ADMIN, SUPPORT_ENGINEER
 from m365bridge.cloud.integration import service as integration
+from m365bridge.demo.record import DemoRecord
 from m365bridge.shared.db import transaction
-
-if TYPE_CHECKING:  # provision imports this module to call it
-    from m365bridge.demo.provision import DemoRecord
 
 TENANT_ADMIN = ("admin@contoso.onmicrosoft.com", "Contoso-Admin-2026", "Contoso Admin")
 ENGINEER = ("engineer@support.microsoft.example", "Support-Engineer-2026", "Microsoft Support Engineer")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -42,6 +42,12 @@ def create_db_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def ping(engine: Engine) -> None:
+    """One trivial round trip; raises whatever the driver raises when the database cannot answer."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 _QUEUE = "m365bridge_write_queue"

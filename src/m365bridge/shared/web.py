@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
+from m365bridge.shared.db import ping
 from m365bridge.shared.errors import UserError
 
 
@@ -23,8 +24,7 @@ def install_health(app: FastAPI, engine: Engine) -> None:
     @app.get("/readyz", include_in_schema=False)
     def readyz() -> JSONResponse:
         try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            ping(engine)
         except Exception as exc:  # readiness reports any database failure rather than crashing
             return JSONResponse({"status": "unavailable", "reason": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ready"})

@@ -21,7 +21,7 @@ from m365bridge.connector.api_errors import ApiError
 from m365bridge.connector.auth import allowlist, sessions, throttle
 from m365bridge.connector.auth.addresses import client_address
 from m365bridge.connector.context import ConnectorContext, get_context
-from m365bridge.connector.logs import system_log
+from m365bridge.connector.logs.refusals import log_refusal
 from m365bridge.connector.users.models import User
 from m365bridge.connector.users.roles import ADMIN
 from m365bridge.connector.users.service import can_sign_in, verify_credentials
@@ -61,12 +61,11 @@ class PageForbidden(Exception):
 
 
 def refuse(request: Request, status_code: int, detail: str, why: str, **facts: Any) -> NoReturn:
-    """Log a refusal to the system log (never the credential itself) and answer ServiceNow-style."""
+    """Log a refusal to the system log (never the credential itself; bounded, ``logs/refusals.py``) and
+    answer ServiceNow-style."""
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
-    line = {"path": request.url.path, "method": request.method, "address": address, **facts}
-    with transaction(context.sessions, write=True) as session:
-        system_log.write(session, "warning", f"Inbound request refused: {why}", context=line)
+    log_refusal(context, why, path=request.url.path, method=request.method, address=address, facts=facts)
     raise ApiError(status_code, detail)
 
 

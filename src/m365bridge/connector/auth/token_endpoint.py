@@ -20,7 +20,7 @@ from m365bridge.connector.auth.addresses import client_address
 from m365bridge.connector.auth.dependencies import authenticate_password, check_allowlist, refuse
 from m365bridge.connector.auth.oauth_server import GrantRefused, IssuedTokens
 from m365bridge.connector.context import get_context
-from m365bridge.connector.logs import system_log
+from m365bridge.connector.logs.refusals import log_refusal
 from m365bridge.connector.users.repository import by_user_name
 from m365bridge.shared.db import transaction
 
@@ -62,10 +62,8 @@ def _log_unsupported_grant(request: Request, grant_type: str) -> None:
     """A system-log line like every other refusal; the grant type is cut short, no credential is logged."""
     context = get_context(request)
     address = client_address(request, context.settings.trusted_proxies)
-    line = {"path": request.url.path, "method": request.method, "address": address}
-    with transaction(context.sessions, write=True) as session:
-        why = f"unsupported grant_type {grant_type[:40]!r}"
-        system_log.write(session, "warning", f"Inbound request refused: {why}", context=line)
+    why = f"unsupported grant_type {grant_type[:40]!r}"
+    log_refusal(context, why, path=request.url.path, method=request.method, address=address, facts={})
 
 
 def _client_credentials(request: Request, form_id: str | None, form_secret: str | None) -> tuple[str, str]:

@@ -1,8 +1,6 @@
-"""The "Contact Microsoft support" half of the incident's Microsoft 365 support tab, and Link Account.
-
-The tab template (``m365/incident_tab.html``) is included by the incident form with only the form's context;
-it calls the ``m365_support_cases(request, incident)`` template global registered here for what this half
-shows (the user's cases, their threads, the prefilled contact form).
+"""The actions of the "Contact Microsoft support" section of the incident's Microsoft 365 support tab
+(open a case, reply, change the ticket details), and Link Account. The section itself, the cases with
+their threads and the prefilled form, is composed by ``m365/tab.py``.
 """
 
 from __future__ import annotations
@@ -15,44 +13,18 @@ from fastapi.responses import Response
 
 from m365bridge.connector.auth.dependencies import Principal, require_ui_user
 from m365bridge.connector.cases import service
+from m365bridge.connector.cases.contact import ContactRequest
 from m365bridge.connector.cases.endpoints import REPLY_ROLES
-from m365bridge.connector.cases.service import ContactRequest, SupportUnavailable
+from m365bridge.connector.cases.service import SupportUnavailable
 from m365bridge.connector.context import get_context
 from m365bridge.connector.incidents import service as incidents
-from m365bridge.connector.insights.pages import tab_page
-from m365bridge.connector.setup.gate import current_setup
+from m365bridge.connector.m365.tab import tab_page
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.roles import APP_ADMINISTRATOR
-from m365bridge.connector.web.templating import environment, redirect, render
+from m365bridge.connector.web.templating import redirect, render
 from m365bridge.shared.errors import UserError
 
 router = APIRouter(tags=["Microsoft support case pages"], include_in_schema=False)
-
-
-def tab_context(request: Request, incident: Any) -> dict[str, Any]:
-    """What the tab's support half shows for ``incident`` (read in a session of its own)."""
-    principal = getattr(request.state, "principal", None)
-    with get_context(request).sessions() as session:
-        cases = [
-            (c, list(service.thread(session, c)))
-            for c in service.cases_for_incident(session, incident.sys_id)
-        ]
-        setup = current_setup(session)
-        user = users.get_user(session, principal.user_id) if principal else None
-        admin_email = (user.m365_admin_email if user else None) or (setup.admin_email if setup else "")
-        session.expunge_all()
-    return {
-        "cases": cases,
-        "can_contact": bool(principal and principal.has_role(APP_ADMINISTRATOR)),
-        "can_reply": bool(principal and principal.has_role(*REPLY_ROLES)),
-        "admin_email": admin_email,
-        "submission_id": uuid.uuid4().hex,
-        "reply_id": uuid.uuid4().hex,
-        "contact": {"name": user.name or user.user_name, "email": user.email or ""} if user else {},
-    }
-
-
-environment().globals["m365_support_cases"] = tab_context
 
 
 async def _fields(request: Request) -> dict[str, str]:

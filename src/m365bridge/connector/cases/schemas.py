@@ -7,9 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from m365bridge.connector.cases.events import Event
-from m365bridge.connector.cases.models import CaseMessage, SupportCase
-from m365bridge.connector.cases.service import (
+from m365bridge.connector.cases.contact import (
     DESCRIPTION_MAX,
     EMAIL_MAX,
     MESSAGE_MAX,
@@ -18,6 +16,8 @@ from m365bridge.connector.cases.service import (
     TITLE_MAX,
     ContactRequest,
 )
+from m365bridge.connector.cases.events import Event
+from m365bridge.connector.cases.models import CaseMessage, SupportCase
 
 
 class Camel(BaseModel):

@@ -7,16 +7,15 @@ cloud delivers meanwhile are never blocked by, or hidden from, the request that 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases import repository
+from m365bridge.connector.cases.contact import MESSAGE_MAX, ContactRequest
 from m365bridge.connector.cases.models import CaseMessage, SupportCase
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.incidents import service as incidents
@@ -29,6 +28,7 @@ from m365bridge.connector.support.client import (
     SupportRetriableError,
     open_support_client,
 )
+from m365bridge.connector.support.schemas import Case, Contact, IncidentRef, NewCase
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.service import UserChanges
 from m365bridge.shared.db import transaction
@@ -42,14 +42,6 @@ NOT_AN_ADMIN = (
     "service request. In the app, link the admin account."
 )
 TICKET_NOT_SAVED = "Unable to save ticket details. Please contact App support."
-CONTACT_METHODS = ("email", "phone")
-# The support service's lengths for a case's texts (its API refuses anything longer).
-TITLE_MAX = 300
-DESCRIPTION_MAX = 32000
-MESSAGE_MAX = 32000
-NAME_MAX = 200
-EMAIL_MAX = 320
-PHONE_MAX = 60
 
 
 class NotAnAdmin(UserError):
@@ -86,45 +78,6 @@ class SupportRefused(UserError):
         self.code = code
 
 
-@dataclass(frozen=True)
-class ContactRequest:
-    """What the tab's forms and the cases API send; held to the support service's lengths (cloud side
-    ``cases/service.py``) so that a too-long field is refused here, with the form kept, not by the cloud."""
-
-    title: str
-    description: str
-    contact_name: str
-    contact_email: str
-    contact_phone: str = ""
-    preferred_contact_method: str = "email"
-
-    def check(self) -> None:
-        if not self.title.strip():
-            raise UserError("Give the service request a title.")
-        if not self.contact_name.strip() or not self.contact_email.strip():
-            raise UserError("Give the contact's name and email.")
-        if self.preferred_contact_method not in CONTACT_METHODS:
-            raise UserError("The preferred contact method is email or phone.")
-        if self.preferred_contact_method == "phone" and not self.contact_phone.strip():
-            raise UserError("Give a phone number when the preferred contact method is phone.")
-        check_max_length("Title", self.title, TITLE_MAX)
-        check_max_length("Description", self.description, DESCRIPTION_MAX)
-        self.check_contact_lengths()
-
-    def check_contact_lengths(self) -> None:
-        check_max_length("Contact name", self.contact_name.strip(), NAME_MAX)
-        check_max_length("Contact email", self.contact_email.strip(), EMAIL_MAX)
-        check_max_length("Contact phone", self.contact_phone.strip(), PHONE_MAX)
-
-    def contact(self) -> dict[str, str]:
-        return {
-            "name": self.contact_name.strip(),
-            "email": self.contact_email.strip(),
-            "phone": self.contact_phone.strip(),
-            "preferredContactMethod": self.preferred_contact_method,
-        }
-
-
 def admin_email_for(session: Session, user_id: str, setup: SetupView) -> str:
     """The user's linked Microsoft 365 admin account, else the app's configured admin email."""
     return users.get_user(session, user_id).m365_admin_email or setup.admin_email
@@ -159,16 +112,17 @@ def contact_support(
         request.check()
         admin_email = admin_email_for(session, user_id, setup)
         opened_by = users.get_user(session, user_id).user_name
-        body = {
-            "repositoryId": setup.repository_id,
-            "incident": {"sysId": incident.sys_id, "number": incident.number},
-            "title": request.title.strip(),
-            "description": request.description,
-            "contact": {k: v for k, v in request.contact().items() if k != "preferredContactMethod"},
-            "preferredContactMethod": request.preferred_contact_method,
-            "adminEmail": admin_email,
-            "testEnvironment": setup.test_environment,
-        }
+        contact = request.contact()
+        body = NewCase(
+            repository_id=setup.repository_id,
+            incident=IncidentRef(sys_id=incident.sys_id, number=incident.number),
+            title=request.title.strip(),
+            description=request.description,
+            contact=Contact(name=contact.name, email=contact.email, phone=contact.phone),
+            preferred_contact_method=request.preferred_contact_method,
+            admin_email=admin_email,
+            test_environment=setup.test_environment,
+        )
     if not admin_email:
         raise UserError("No Microsoft 365 admin email: link the admin account, or set it in the app's setup.")
     try:
@@ -276,41 +230,34 @@ def _support(context: ConnectorContext, setup: SetupView) -> Iterator[SupportCli
         client.close()
 
 
-def _store(session: Session, answer: dict[str, Any], opened_by: str | None) -> SupportCase:
+def _store(session: Session, answer: Case, opened_by: str | None) -> SupportCase:
     """The case as the service answered, merged into the row case events may already have started."""
-    case = repository.by_case_id(session, str(answer["id"]))
+    case = repository.by_case_id(session, answer.id)
     if case is None:
         try:
             with session.begin_nested():
-                case = SupportCase(case_id=str(answer["id"]), last_sequence=0, status=str(answer["status"]))
+                case = SupportCase(case_id=answer.id, last_sequence=0, status=answer.status)
                 _describe(case, answer, opened_by)
                 session.add(case)
         except IntegrityError:  # case.created was applied meanwhile: update that row instead
-            case = repository.by_case_id(session, str(answer["id"]))
+            case = repository.by_case_id(session, answer.id)
             if case is None:
                 raise
     _describe(case, answer, opened_by)
     return case
 
 
-def _describe(case: SupportCase, answer: dict[str, Any], opened_by: str | None) -> None:
-    contact = answer.get("contact") or {}
-    case.number = str(answer["number"])
-    case.incident_sys_id = str(answer["incident"]["sysId"])
-    case.title = str(answer.get("title", ""))
-    case.description = str(answer.get("description", ""))
-    case.contact_name = str(contact.get("name", ""))
-    case.contact_email = str(contact.get("email", ""))
-    case.contact_phone = str(contact.get("phone", ""))
-    case.preferred_contact_method = str(answer.get("preferredContactMethod") or "email")
-    case.admin_email = str(answer.get("adminEmail", ""))
-    case.test_environment = bool(answer.get("testEnvironment"))
-    case.created_at = _when(answer.get("createdAt"))
+def _describe(case: SupportCase, answer: Case, opened_by: str | None) -> None:
+    case.number = answer.number
+    case.incident_sys_id = answer.incident.sys_id
+    case.title = answer.title
+    case.description = answer.description
+    case.contact_name = answer.contact.name
+    case.contact_email = answer.contact.email
+    case.contact_phone = answer.contact.phone
+    case.preferred_contact_method = answer.preferred_contact_method or "email"
+    case.admin_email = answer.admin_email
+    case.test_environment = answer.test_environment
+    case.created_at = answer.created_at or utcnow()
     if opened_by is not None:
         case.opened_by = opened_by
-
-
-def _when(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return utcnow()

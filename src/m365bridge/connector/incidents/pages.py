@@ -1,9 +1,8 @@
 """The incident list and the incident form: create, edit, work notes and comments, resolve, reopen, cancel.
 
-The form has tabs chosen by ``?tab=``. The "Microsoft 365 support" tab is filled by the support feature:
-its template ``m365/incident_tab.html`` is included when it exists (with ``incident`` and ``user`` in
-context), or a feature may render its own page extending ``incidents/form.html`` and overriding the
-``m365_tab`` block, building its context with ``form_context``.
+The form has tabs chosen by ``?tab=``. The "Microsoft 365 support" tab is a page of its own,
+``/incidents/{sys_id}/m365`` (``m365/``), which extends ``incidents/form.html``, fills its ``m365_tab``
+block and builds the form's context with ``form_context``; ``?tab=m365`` is sent there.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def support_client(context: ConnectorContext, view: SetupView) -> SupportClient:
 def recommend(context: ConnectorContext, session: Session, view: SetupView, text: str) -> SolutionsAnswer:
     """The support service's recommended solutions for ``text``, or the guide's failure outcome."""
     try:
-        body = support_client(context, view).search_solutions(text, top=TOP)
+        found = support_client(context, view).search_solutions(text, top=TOP)
     except TokenRetriableError as exc:
         return _nothing(session, f"No recommended solutions: {exc}")
     except TokenPermanentError as exc:
@@ -78,12 +78,7 @@ def recommend(context: ConnectorContext, session: Session, view: SetupView, text
         if exc.status_code is None:
             return _nothing(session, f"No recommended solutions: {exc}")
         _contact_app_support(session, str(exc), exc.status_code)
-    return SolutionsAnswer(solutions=[_solution(item) for item in body.get("value", [])])
-
-
-def _solution(item: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "title", "summary", "link", "score", "passage")
-    return {name: item.get(name) for name in keep}
+    return SolutionsAnswer(solutions=[solution.model_dump() for solution in found.value])
 
 
 def _nothing(session: Session, why: str) -> SolutionsAnswer:

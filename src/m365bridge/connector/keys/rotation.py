@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.keys import repository
 from m365bridge.connector.keys.columns import encrypted_columns
 from m365bridge.connector.models import Base
 from m365bridge.shared.db import transaction
@@ -42,12 +41,8 @@ def rotate_key(context: ConnectorContext) -> RotationReport:
     values = 0
     with transaction(context.sessions, write=True) as session:
         for table, column in columns:
-            primary_key = list(table.primary_key.columns)
-            rows = session.execute(select(*primary_key, column).where(column.is_not(None))).all()
-            for row in rows:
-                *ids, token = row
-                condition = [key == value for key, value in zip(primary_key, ids, strict=True)]
-                session.execute(update(table).where(*condition).values({column.name: box.rotate(token)}))
+            for *ids, token in repository.encrypted_values(session, table, column):
+                repository.replace_value(session, table, column, ids, box.rotate(token))
                 values += 1
 
     write_keys(key_file, [fresh])

@@ -10,11 +10,11 @@ import datetime as dt
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import Integer, String, Text, delete, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
-from m365bridge.connector.db import Base
-from m365bridge.shared.orm import UTCDateTime, utcnow
+from m365bridge.connector.logs import repository
+from m365bridge.connector.logs.models import OutboundHttpRequest
+from m365bridge.shared.orm import utcnow
 
 REDACTED = "REDACTED"
 SECRET_PARAMS = frozenset(
@@ -30,20 +30,6 @@ SECRET_PARAMS = frozenset(
         "token",
     }
 )
-
-
-class OutboundHttpRequest(Base):
-    __tablename__ = "outbound_http_log"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    source: Mapped[str] = mapped_column(String(100), index=True)
-    method: Mapped[str] = mapped_column(String(10))
-    url: Mapped[str] = mapped_column(Text)
-    host: Mapped[str] = mapped_column(String(255), index=True)
-    status: Mapped[int | None] = mapped_column(Integer)
-    duration_ms: Mapped[int] = mapped_column(Integer)
-    error: Mapped[str | None] = mapped_column(Text)
 
 
 def redact_url(url: str) -> str:
@@ -95,20 +81,12 @@ def search(
     errors_only: bool = False,
     limit: int = 200,
 ) -> Sequence[OutboundHttpRequest]:
-    query = select(OutboundHttpRequest).order_by(OutboundHttpRequest.id.desc()).limit(limit)
-    if host:
-        query = query.where(OutboundHttpRequest.host == host)
-    if source:
-        query = query.where(OutboundHttpRequest.source == source)
-    if since:
-        query = query.where(OutboundHttpRequest.created_at >= since)
-    if errors_only:
-        query = query.where((OutboundHttpRequest.error.is_not(None)) | (OutboundHttpRequest.status >= 400))
-    return session.scalars(query).all()
+    return repository.search_requests(
+        session, host=host, source=source, since=since, errors_only=errors_only, limit=limit
+    )
 
 
 def purge(session: Session, *, retention_days: int, now: dt.datetime | None = None) -> int:
     """Delete rows older than the retention; returns how many went."""
     cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
-    result = session.execute(delete(OutboundHttpRequest).where(OutboundHttpRequest.created_at < cutoff))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return repository.delete_requests_before(session, cutoff)

@@ -1,4 +1,4 @@
-"""The system log (ServiceNow ``syslog``): what the connector wants an administrator to see later."""
+"""The system log (ServiceNow ``syslog``) and the outbound HTTP log (``sys_outbound_http_log``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from m365bridge.connector.db import Base
@@ -23,3 +23,17 @@ class SystemLogLine(Base):
     source: Mapped[str] = mapped_column(String(100))
     message: Mapped[str] = mapped_column(Text)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class OutboundHttpRequest(Base):
+    __tablename__ = "outbound_http_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from m365bridge.connector.logs import repository
 from m365bridge.connector.logs.models import SystemLogLine
 from m365bridge.shared.errors import UserError
 from m365bridge.shared.orm import utcnow
@@ -48,22 +48,13 @@ def search(
     limit: int = 200,
 ) -> Sequence[SystemLogLine]:
     """Newest first. ``level`` means that level or worse."""
-    query = select(SystemLogLine).order_by(SystemLogLine.created_at.desc()).limit(limit)
-    if source:
-        query = query.where(SystemLogLine.source == source)
-    if level:
-        if level not in LEVELS:
-            raise UserError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
-        query = query.where(SystemLogLine.level.in_(LEVELS[LEVELS.index(level) :]))
-    if since:
-        query = query.where(SystemLogLine.created_at >= since)
-    if text:
-        query = query.where(SystemLogLine.message.contains(text, autoescape=True))
-    return session.scalars(query).all()
+    if level and level not in LEVELS:
+        raise UserError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+    levels = LEVELS[LEVELS.index(level) :] if level else None
+    return repository.search_lines(session, source=source, levels=levels, since=since, text=text, limit=limit)
 
 
 def purge(session: Session, retention_days: int, *, now: dt.datetime | None = None) -> int:
     """Delete lines older than ``retention_days``; returns how many went."""
     cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
-    result = session.execute(delete(SystemLogLine).where(SystemLogLine.created_at < cutoff))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return repository.delete_lines_before(session, cutoff)

@@ -26,10 +26,6 @@ def get_profile(session: Session, profile_id: str) -> OAuthEntityProfile | None:
     return session.get(OAuthEntityProfile, profile_id)
 
 
-def list_profiles(session: Session) -> Sequence[OAuthEntityProfile]:
-    return session.scalars(select(OAuthEntityProfile).order_by(OAuthEntityProfile.name)).all()
-
-
 def add(session: Session, entity: OAuthEntity) -> OAuthEntity:
     session.add(entity)
     session.flush()

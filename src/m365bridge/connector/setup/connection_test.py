@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health.client import GraphClient, GraphError
@@ -20,6 +19,7 @@ from m365bridge.connector.setup import checks, repository
 from m365bridge.connector.setup.completion import CompletionValues, completion_values
 from m365bridge.connector.setup.modes import Mode, has_inbound
 from m365bridge.connector.support.client import SupportClient, SupportError
+from m365bridge.connector.support.schemas import Integration
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 from m365bridge.shared.orm import utcnow
@@ -135,10 +135,10 @@ def _run(
         support = SupportClient(
             http, base_url=snapshot.support_url, access_token=lambda: tokens[checks.SUPPORT_RESOURCE]
         )
-        integration: dict[str, Any] = {}
+        integration: list[Integration] = []
         if not attempt("Support integration", lambda: _integration(support, snapshot, integration)):
             return
-        if not attempt("Repository", lambda: _repository(snapshot, integration)):
+        if not attempt("Repository", lambda: _repository(snapshot, integration[0])):
             return
         if has_inbound(snapshot.mode):
             attempt("Inbound call (probe)", lambda: _probe(context, support, snapshot))
@@ -158,9 +158,9 @@ def _graph(context: ConnectorContext, snapshot: _Snapshot, token: str) -> str:
     return f"Microsoft Graph answered with the health of {len(services)} services."
 
 
-def _integration(support: SupportClient, snapshot: _Snapshot, out: dict[str, Any]) -> str:
+def _integration(support: SupportClient, snapshot: _Snapshot, out: list[Integration]) -> str:
     try:
-        out.update(support.integration())
+        out.append(support.integration())
     except SupportError as exc:
         if exc.status_code == 403:
             raise UserError(
@@ -170,30 +170,28 @@ def _integration(support: SupportClient, snapshot: _Snapshot, out: dict[str, Any
                 "Token'."
             ) from None
         raise
-    return f"The support service knows app {out.get('applicationId')} for tenant {out.get('tenantId')}."
+    return f"The support service knows app {out[0].application_id} for tenant {out[0].tenant_id}."
 
 
-def _repository(snapshot: _Snapshot, integration: dict[str, Any]) -> str:
+def _repository(snapshot: _Snapshot, integration: Integration) -> str:
     wanted = snapshot.values.repository_id
-    found = next((r for r in integration.get("repositories", []) if r.get("repository") == wanted), None)
+    found = integration.repository(wanted)
     where = "the admin center's Support integration page (Repositories)"
     if found is None:
         raise UserError(f"Repository '{wanted}' is not registered on the support service; add it in {where}.")
     if snapshot.mode is Mode.INSIGHTS:
         return f"Repository '{wanted}' is registered (Insights only: nothing calls the connector)."
-    ours, theirs = snapshot.values.endpoint, str(found.get("endpoint", "")).rstrip("/")
+    ours, theirs = snapshot.values.endpoint, found.endpoint.rstrip("/")
     if theirs != ours:
         raise UserError(
             f"Repository '{wanted}' has Endpoint {theirs}, which is not this connector; set it to {ours} "
             f"in {where}."
         )
     expected_type = "Basic Auth" if snapshot.mode is Mode.BASIC else "AAD Auth"
-    if found.get("authenticationType") != expected_type:
-        raise UserError(
-            f"Repository '{wanted}' uses {found.get('authenticationType')}; choose {expected_type}."
-        )
+    if found.authentication_type != expected_type:
+        raise UserError(f"Repository '{wanted}' uses {found.authentication_type}; choose {expected_type}.")
     if snapshot.mode is Mode.AAD:
-        audience = found.get("tokenAudience") or found.get("clientId")
+        audience = found.token_audience or found.client_id
         if audience != snapshot.values.client_id:
             raise UserError(
                 f"Repository '{wanted}' asks for tokens for audience {audience!r}, but the OIDC entity "
@@ -206,7 +204,7 @@ def _repository(snapshot: _Snapshot, integration: dict[str, Any]) -> str:
 def _probe(context: ConnectorContext, support: SupportClient, snapshot: _Snapshot) -> str:
     started = utcnow() - dt.timedelta(seconds=1)
     outcome = support.probe(snapshot.values.repository_id)
-    if outcome.get("ok"):
+    if outcome.ok:
         return f"The support service called {snapshot.values.endpoint}/probe and was accepted."
     reason = _refusal_since(context, started)
     hint = next((text for key, text in REFUSAL_HINTS.items() if reason and key in reason), None)
@@ -215,7 +213,7 @@ def _probe(context: ConnectorContext, support: SupportClient, snapshot: _Snapsho
         if reason and hint
         else (f" The connector refused it: {reason}." if reason else "")
     )
-    raise UserError(f"The support service could not call this connector: {outcome.get('message')}{detail}")
+    raise UserError(f"The support service could not call this connector: {outcome.message}{detail}")
 
 
 def _refusal_since(context: ConnectorContext, since: dt.datetime) -> str | None:

@@ -5,18 +5,30 @@ solutions search of "Continue without any setup", which goes without one (``acce
 Failures become a ``SupportRetriableError`` (unreachable, 5xx, 429: try later) or a
 ``SupportPermanentError`` (the service refused: ``str()`` carries its explanation, which says what to
 configure). A refusal's ``code`` is the service's error code when it sent one (``NotTenantAdmin`` when
-the admin email opening a case is not a tenant admin).
+the admin email opening a case is not a tenant admin). Answers are parsed here into ``support.schemas``;
+an answer of the wrong shape is a ``SupportPermanentError`` too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.http import outbound_client, retry_after_seconds
+from m365bridge.connector.support.schemas import (
+    Case,
+    ContactDetails,
+    Integration,
+    NewCase,
+    ProbeOutcome,
+    Solutions,
+)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SUPPORT_RESOURCE = "api://m365-support"
 
@@ -49,33 +61,33 @@ class SupportClient:
     def close(self) -> None:
         self._http.close()
 
-    def integration(self) -> dict[str, Any]:
+    def integration(self) -> Integration:
         """This tenant's support integration as the service sees it: application id and repositories."""
-        return self._request("GET", "/v1/integration")
+        return _parse(Integration, self._request("GET", "/v1/integration"))
 
-    def probe(self, repository_id: str) -> dict[str, Any]:
+    def probe(self, repository_id: str) -> ProbeOutcome:
         """Ask the service to authenticate to the repository's Endpoint and GET its ``/probe``."""
-        return self._request("POST", f"/v1/repositories/{repository_id}/probe")
+        return _parse(ProbeOutcome, self._request("POST", f"/v1/repositories/{repository_id}/probe"))
 
-    def search_solutions(self, text: str, *, top: int = 10) -> dict[str, Any]:
-        """Recommended solutions and articles for ``text``: ``{"value": [...], "public_only": bool}``."""
-        return self._request("POST", "/v1/solutions/search", json={"text": text[:4000], "top": top})
+    def search_solutions(self, text: str, *, top: int = 10) -> Solutions:
+        """Recommended solutions and articles for ``text``, best first."""
+        answer = self._request("POST", "/v1/solutions/search", json={"text": text[:4000], "top": top})
+        return _parse(Solutions, answer)
 
-    def open_case(self, case: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+    def open_case(self, case: NewCase, *, idempotency_key: str) -> Case:
         """Open a case; the same ``idempotency_key`` again returns the case it opened, never a second."""
-        return self._request("POST", "/v1/cases", json=case, headers={"Idempotency-Key": idempotency_key})
+        headers = {"Idempotency-Key": idempotency_key}
+        body = case.model_dump(by_alias=True)
+        return _parse(Case, self._request("POST", "/v1/cases", json=body, headers=headers))
 
-    def case(self, case_id: str) -> dict[str, Any]:
-        """The case with its whole thread (``messages``)."""
-        return self._request("GET", f"/v1/cases/{case_id}")
-
-    def add_message(self, case_id: str, *, body: str, author: str, client_message_id: str) -> dict[str, Any]:
-        """A customer reply; the same ``client_message_id`` again returns the first message."""
+    def add_message(self, case_id: str, *, body: str, author: str, client_message_id: str) -> None:
+        """A customer reply; the same ``client_message_id`` again is answered with the first message."""
         message = {"body": body, "author": author, "clientMessageId": client_message_id}
-        return self._request("POST", f"/v1/cases/{case_id}/messages", json=message)
+        self._request("POST", f"/v1/cases/{case_id}/messages", json=message)
 
-    def update_contact(self, case_id: str, contact: dict[str, str]) -> dict[str, Any]:
-        return self._request("PATCH", f"/v1/cases/{case_id}/contact", json=contact)
+    def update_contact(self, case_id: str, contact: ContactDetails) -> Case:
+        body = contact.model_dump(by_alias=True)
+        return _parse(Case, self._request("PATCH", f"/v1/cases/{case_id}/contact", json=body))
 
     def tenant_admin(self, email: str) -> bool:
         """Whether ``email`` is an active Microsoft 365 admin of the caller's tenant."""
@@ -98,6 +110,16 @@ class SupportClient:
             body = response.json()
             return dict(body) if isinstance(body, dict) else {"value": body}
         raise _error_for(response)
+
+
+def _parse(model: type[ModelT], answer: dict[str, Any]) -> ModelT:
+    try:
+        return model.model_validate(answer)
+    except ValidationError as exc:
+        where = ", ".join(".".join(str(part) for part in error["loc"]) for error in exc.errors()[:3])
+        raise SupportPermanentError(
+            f"The support service answered with an unexpected {model.__name__} (check {where})."
+        ) from None
 
 
 def _code(response: httpx.Response) -> str | None:

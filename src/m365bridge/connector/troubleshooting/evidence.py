@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.logs import http_log, system_log
-from m365bridge.connector.logs.http_log import OutboundHttpRequest
-from m365bridge.connector.logs.models import SystemLogLine
+from m365bridge.connector.logs.models import OutboundHttpRequest, SystemLogLine
 from m365bridge.shared.orm import utcnow
 
 # How far back the doctor reads the logs: old failures that were since fixed should not fail it.

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.http import outbound_client
-from m365bridge.connector.logs.http_log import OutboundHttpRequest
+from m365bridge.connector.logs.models import OutboundHttpRequest
 from m365bridge.connector.registry.service import OutboundCredentials, outbound_credentials
 from m365bridge.connector.registry.token_client import TokenError, TokenRetriableError, token_client
 from m365bridge.connector.setup.checks import GRAPH_RESOURCE, SUPPORT_RESOURCE

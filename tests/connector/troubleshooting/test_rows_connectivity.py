@@ -11,7 +11,7 @@ from m365bridge.shared.serving import serving
 from m365bridge.shared.tls import ServerCertificate
 from tests.connector.insights.test_tab import act
 from tests.connector.insights.world import Tenant, outbound_entity, store_setup
-from tests.troubleshooting.conftest import World, doctor, evidence_text, failure_for
+from tests.connector.troubleshooting.conftest import World, doctor, evidence_text, failure_for
 
 ASKS = [("insights", {}), ("search", {"text": "mail stuck in outbox"})]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.shared.db import transaction
 from tests.connector.insights.test_tab import act, configured
-from tests.troubleshooting.conftest import World, doctor, evidence_text, failure_for
+from tests.connector.troubleshooting.conftest import World, doctor, evidence_text, failure_for
 
 
 def test_row_14_recreated_incident_loses_its_recommended_solutions(world: World) -> None:

@@ -22,8 +22,8 @@ from m365bridge.connector.troubleshooting.report import DoctorReport
 from m365bridge.connector.troubleshooting.service import run_doctor
 from m365bridge.shared.db import transaction
 from m365bridge.shared.tls import ServerCertificate
+from tests.connector.troubleshooting.conftest import evidence_text, failure_for
 from tests.e2e.loop import API, Loop, start_loop, write
-from tests.troubleshooting.conftest import evidence_text, failure_for
 
 CASE = {
     "title": "Teams calls drop",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from m365bridge.connector.troubleshooting.rows import ROWS
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "troubleshooting.md"
 
 
 def test_the_troubleshooting_page_has_all_16_rows_with_messages_causes_and_fixes() -> None:

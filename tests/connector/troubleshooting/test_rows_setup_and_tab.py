@@ -12,7 +12,7 @@ from m365bridge.connector.users.roles import ADMIN, ITIL
 from tests.connector.auth.helpers import login, make_user
 from tests.connector.insights.test_tab import act, configured
 from tests.connector.insights.world import outbound_entity, store_setup
-from tests.troubleshooting.conftest import World, doctor, evidence_text, failure_for
+from tests.connector.troubleshooting.conftest import World, doctor, evidence_text, failure_for
 
 
 def test_row_1_an_agent_without_the_insights_role_does_not_see_the_tab(world: World) -> None:
