@@ -91,7 +91,9 @@ def main() -> None:
         tls = ensure_server_certificate(root / "tls")
         cloud = CloudContext.build(CloudSettings(data_dir=root / "cloud"))
         connector = ConnectorContext.build(
-            ConnectorSettings(data_dir=root / "connector", ca_bundle=tls.ca_cert)
+            ConnectorSettings(
+                allow_private_endpoints=True, data_dir=root / "connector", ca_bundle=tls.ca_cert
+            )
         )
         with serving(create_cloud_app(context=cloud), tls=tls) as server:
             record = DemoRecord("insights", server.url, f"{server.url}/graph", "", "", str(tls.ca_cert))

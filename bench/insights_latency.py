@@ -94,6 +94,7 @@ def running_stack(folder: Path, articles: Path | None, issues: int) -> Iterator[
     )
     connector = ConnectorContext.build(
         ConnectorSettings(
+            allow_private_endpoints=True,
             data_dir=folder / "connector",
             public_url=connector_url,
             ca_bundle=tls.ca_cert,

@@ -60,7 +60,9 @@ def main() -> None:
         from m365bridge.connector.app import create_app
         from m365bridge.connector.settings import ConnectorSettings
 
-        settings = ConnectorSettings(data_dir=args.data_dir, port=args.port, ca_bundle=args.ca_bundle)
+        settings = ConnectorSettings(
+            allow_private_endpoints=True, data_dir=args.data_dir, port=args.port, ca_bundle=args.ca_bundle
+        )
         app = create_app(settings)
     serve_forever(app, "127.0.0.1", args.port, None)
 

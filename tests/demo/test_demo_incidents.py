@@ -36,7 +36,9 @@ def test_sample_incidents_get_matching_health_and_solutions_and_the_doctor_passe
         titles = [issue["title"] for issue in insights["serviceHealth"]]
         assert "Users can't send email from Outlook on the web" in titles
         assert insights["solutions"]
-        settings = ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=Path(record["ca_bundle"]))
+        settings = ConnectorSettings(
+            allow_private_endpoints=True, data_dir=tmp_path / "connector", ca_bundle=Path(record["ca_bundle"])
+        )
         connector = ConnectorContext.build(settings)
         try:
             report = run_doctor(connector)

@@ -21,10 +21,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from m365bridge.cloud.app import create_app as create_cloud_app
-from m365bridge.cloud.cases import repository as cloud_cases_repository
 from m365bridge.cloud.cases import service as cloud_cases
 from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.models import DELIVERED, OutboxEvent
+from m365bridge.cloud.connectors import repository as cloud_connectors_repository
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.settings import CloudSettings
@@ -123,6 +123,7 @@ class Loop:
             **os.environ,
             "M365BRIDGE_CONNECTOR_PUBLIC_URL": str(settings.public_url),
             "M365BRIDGE_CONNECTOR_CA_BUNDLE": str(settings.ca_bundle),
+            "M365BRIDGE_CONNECTOR_ALLOW_PRIVATE_ENDPOINTS": "true",
         }
         command = [str(Path(sys.executable).with_name("m365bridge")), "connector", "serve"]
         command += ["--data-dir", str(settings.data_dir), "--port", str(self.connector_port), "--tls"]
@@ -202,7 +203,7 @@ class Loop:
 
     def _forget_cloud_tokens(self, session: Any) -> None:
         target = integration.get_repository(session, self.record.tenant["id"], REPOSITORY_ID)
-        cloud_cases_repository.update_token_state(
+        cloud_connectors_repository.update_token_state(
             session,
             target.id,
             access_token_encrypted=None,
@@ -337,6 +338,7 @@ def start_loop(
         outbox_backoff_base_seconds=0.1,
         outbox_backoff_max_seconds=0.5,
         outbox_max_attempts=1000,
+        allow_private_endpoints=True,  # both sides on loopback
         **cloud_overrides,
     )
     connector_settings = ConnectorSettings(
@@ -345,6 +347,7 @@ def start_loop(
         tls=True,
         public_url=f"https://localhost:{ports.connector_public or connector_port}",
         ca_bundle=tls.ca_cert,
+        allow_private_endpoints=True,
         **(connector_overrides or {}),
     )
     cloud = CloudContext.build(cloud_settings)

@@ -54,7 +54,12 @@ class Sides:
 def sides(tmp_path: Path, tls: ServerCertificate) -> Iterator[Sides]:
     cloud = CloudContext.build(CloudSettings(data_dir=tmp_path / "cloud", graph_max_page_size=PAGE_SIZE))
     connector = ConnectorContext.build(
-        ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert, health_sync_autostart=False)
+        ConnectorSettings(
+            allow_private_endpoints=True,
+            data_dir=tmp_path / "connector",
+            ca_bundle=tls.ca_cert,
+            health_sync_autostart=False,
+        )
     )
     tenant = cloud_tenant(cloud, knowledge=False)
     verify = ssl.create_default_context(cafile=str(tls.ca_cert))

@@ -38,6 +38,7 @@ def test_two_connectors_syncing_at_once_make_one_incident_per_issue(
     count = soak_size("scale_issues", 100)
     cloud = CloudContext.build(CloudSettings(data_dir=tmp_path / "cloud", graph_max_page_size=25))
     settings = ConnectorSettings(
+        allow_private_endpoints=True,
         data_dir=tmp_path / "connector",
         database_url=new_database_url("connector"),
         ca_bundle=tls.ca_cert,

@@ -134,11 +134,22 @@ def identity_world(
     """Cloud over https with two tenants; connector trusting tenant one's v1 metadata (no extra issuer)."""
     port = free_port()
     cloud = CloudContext.build(
-        CloudSettings(data_dir=tmp / "cloud", port=port, tls=True, identity_key_grace_hours=key_grace_hours)
+        CloudSettings(
+            data_dir=tmp / "cloud",
+            port=port,
+            tls=True,
+            identity_key_grace_hours=key_grace_hours,
+            allow_private_endpoints=True,  # both sides on loopback
+        )
     )
     registered = _register(cloud)
     connector = ConnectorContext.build(
-        ConnectorSettings(data_dir=tmp / "connector", ca_bundle=tls.ca_cert, **connector_settings)
+        ConnectorSettings(
+            data_dir=tmp / "connector",
+            ca_bundle=tls.ca_cert,
+            allow_private_endpoints=True,
+            **connector_settings,
+        )
     )
     recorder = RecordingApp(create_cloud_app(context=cloud))
     with ExitStack() as stack:

@@ -13,7 +13,6 @@ from m365bridge.cloud.cases.delivery import start_background
 from m365bridge.cloud.cases.endpoints import router as cases_api
 from m365bridge.cloud.console.pages import router as console_pages
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.directory.endpoints import router as directory_api
 from m365bridge.cloud.directory.pages import router as directory_pages
 from m365bridge.cloud.graph import admin_endpoints as graph_admin
 from m365bridge.cloud.graph.application import create_graph_app
@@ -28,6 +27,7 @@ from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
 from m365bridge.shared.body_limit import BodyLimitMiddleware, too_large_detail
 from m365bridge.shared.db import transaction
+from m365bridge.shared.headers import SecurityHeaders
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -62,7 +62,6 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(integration_pages)
     app.include_router(integration_connector_api)
     app.include_router(cases_api)
-    app.include_router(directory_api)
     app.include_router(console_pages)
     token = context.settings.metrics_token
     install_metrics(app, context.metrics, token=token.get_secret_value() if token else None)
@@ -71,6 +70,7 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(knowledge_router)
     app.include_router(identity_router)
     app.include_router(identity_admin_router)
+    app.add_middleware(SecurityHeaders)
     return app
 
 

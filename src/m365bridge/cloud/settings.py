@@ -30,6 +30,15 @@ class CloudSettings(ServiceSettings):
     ui_idle_timeout_seconds: int = Field(
         1800, ge=60, description="Cloud UI sessions end after this many seconds without a request."
     )
+    lockout_window_seconds: int = Field(
+        900, ge=1, description="Window in which failed cloud sign-ins (portal, admin API) are counted."
+    )
+    lockout_account_failures: int = Field(
+        5, ge=1, description="Failed sign-ins to one account from one address in the window before 429."
+    )
+    lockout_address_failures: int = Field(
+        20, ge=1, description="Failed sign-ins from one address (any accounts) in the window before 429."
+    )
     identity_url: str | None = Field(
         None,
         description="Base URL of the identity service the support service gets AAD tokens from; "

@@ -21,6 +21,7 @@ from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.logs import http_log
 from m365bridge.shared.db import transaction
 from m365bridge.shared.numbers import ascii_digits, whole_number
+from m365bridge.shared.outbound import PinnedTransport
 
 logger = logging.getLogger(__name__)
 # A day: longer than any caller waits (they cap far below it).
@@ -73,7 +74,9 @@ def tls_context(context: ConnectorContext) -> ssl.SSLContext:
 
 def outbound_client_options(context: ConnectorContext, *, name: str) -> dict[str, Any]:
     """Keyword arguments for any ``httpx.Client`` subclass (Authlib's OAuth2Client takes the same ones)."""
-    transport = httpx.HTTPTransport(verify=tls_context(context))
+    # Every URL the connector calls was entered by an admin (token, Graph, support URLs): connections go
+    # only to public addresses over https, pinned, unless the development setting allows private ones.
+    transport = PinnedTransport(context.settings.outbound_policy, verify=tls_context(context))
     return {
         "transport": LoggingTransport(transport, context, name),
         "timeout": httpx.Timeout(context.settings.outbound_timeout_seconds),

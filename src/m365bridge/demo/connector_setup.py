@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from m365bridge.cloud.connectors.client import outbound_policy
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import service as integration
 from m365bridge.cloud.integration.models import AAD_AUTH, BASIC_AUTH
@@ -183,12 +184,13 @@ def cloud_settings(
         # Insights only: the guide's placeholders; nothing ever calls this repository.
         ignored = "ignored"
         data = RepositoryInput(REPOSITORY_ID, ignored, AAD_AUTH, client_id=ignored, client_secret=ignored)
+    policy = outbound_policy(cloud.settings)
     with transaction(cloud.sessions, write=True) as session:
         integration.save_basic_information(session, tenant, app_id=record.apps["outbound"]["client_id"])
         if any(r.repository_id == REPOSITORY_ID for r in integration.list_repositories(session, tenant)):
-            integration.update_repository(session, tenant, REPOSITORY_ID, data, cloud.secrets)
+            integration.update_repository(session, tenant, REPOSITORY_ID, data, cloud.secrets, policy)
         else:
-            integration.add_repository(session, tenant, data, cloud.secrets)
+            integration.add_repository(session, tenant, data, cloud.secrets, policy)
 
 
 def setup_file(mode: Mode, record: DemoRecord, inbound: dict[str, str]) -> dict[str, Any]:

@@ -58,6 +58,7 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         public_url=f"https://localhost:{cloud_port}",
         outbound_ca_file=tls.ca_cert,  # the cloud calls the connector's https Endpoint with case events
         outbox_worker=True,
+        allow_private_endpoints=True,  # everything runs on this machine: repository Endpoint on localhost
     )
     connector_settings = ConnectorSettings(
         data_dir=data_dir / "connector",
@@ -65,10 +66,11 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         tls=True,
         public_url=f"https://localhost:{connector_port}",
         ca_bundle=tls.ca_cert,  # the connector calls the cloud's https identity, Graph and support service
+        allow_private_endpoints=True,  # … at localhost
     )
     # Commands given only --data-dir (connector doctor, db backup …) then run with the demo's settings.
-    write_settings_file(cloud_settings, ("public_url", "outbound_ca_file"))
-    write_settings_file(connector_settings, ("public_url", "ca_bundle"))
+    write_settings_file(cloud_settings, ("public_url", "outbound_ca_file", "allow_private_endpoints"))
+    write_settings_file(connector_settings, ("public_url", "ca_bundle", "allow_private_endpoints"))
     cloud_context = CloudContext.build(cloud_settings)
     connector_context = ConnectorContext.build(connector_settings)
     cloud = start_in_thread(create_cloud_app(context=cloud_context), port=cloud_port, tls=tls)

@@ -11,6 +11,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource
 
 from m365bridge.shared.body_limit import DEFAULT_MAX_BODY_BYTES
+from m365bridge.shared.outbound import OutboundPolicy
 
 # A side's settings may also live in its data folder, as ``NAME=value`` lines with the side's prefix (the
 # demo writes one), so that a command given only ``--data-dir`` runs with the settings of that installation.
@@ -76,6 +77,12 @@ class ServiceSettings(BaseSettings):
         ge=1024,
         description="Largest request body accepted; a larger one is refused with 413 before it is read.",
     )
+    allow_private_endpoints: bool = Field(
+        False,
+        description="Development only: let URLs that admins enter (repository Endpoints, token, Graph, "
+        "support and OIDC URLs) use plain http and loopback or private addresses. Off: https to public "
+        "addresses only, so an admin cannot make this server call into its own network.",
+    )
     metrics_token: SecretStr | None = Field(
         None,
         description="Bearer token that /metrics requires; unset: /metrics answers loopback clients only.",
@@ -108,6 +115,12 @@ class ServiceSettings(BaseSettings):
         scheme = "https" if self.tls else "http"
         host = "localhost" if self.tls and self.host in ("127.0.0.1", "0.0.0.0") else self.host  # noqa: S104
         return f"{scheme}://{host}:{self.port}"
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where URLs that admins enter may lead (``shared.outbound``): public https only, unless
+        ``allow_private_endpoints``."""
+        return OutboundPolicy(allow_private=self.allow_private_endpoints)
 
     @property
     def key_file(self) -> Path:

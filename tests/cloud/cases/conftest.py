@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from m365bridge.cloud.cases.delivery import HTTP_EXTRA
+from m365bridge.cloud.connectors.client import HTTP_EXTRA
 from m365bridge.cloud.identity import service as identity
 from m365bridge.cloud.identity.resources import SUPPORT_RESOURCE
 from m365bridge.cloud.integration import service as integration

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from m365bridge.cloud.app import create_app
 from m365bridge.cloud.cases import repository, service
-from m365bridge.cloud.cases.delivery import HTTP_EXTRA, DeliveryWorker, backoff_seconds
+from m365bridge.cloud.cases.delivery import DeliveryWorker, backoff_seconds
+from m365bridge.cloud.connectors.client import HTTP_EXTRA
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.db import transaction

@@ -83,12 +83,6 @@ def test_invalid_repositories_are_refused_and_change_nothing(cloud_client, cloud
     assert [r["endpoint"] for r in client.get(f"{API}/repositories").json()] == [BASIC_REPO["endpoint"]]
 
 
-def test_http_is_allowed_for_loopback_endpoints(cloud_client, cloud_context):
-    client = as_admin(cloud_client, cloud_context)
-    body = {**BASIC_REPO, "endpoint": "http://127.0.0.1:8500/"}
-    assert client.post(f"{API}/repositories", json=body).json()["endpoint"] == "http://127.0.0.1:8500"
-
-
 def test_insights_only_accepts_aad_with_placeholder_values(cloud_client, cloud_context):
     client = as_admin(cloud_client, cloud_context)
     body = {

@@ -27,7 +27,9 @@ def test_a_client_credentials_token_from_the_cloud_identity_is_accepted(tls, tmp
         secret = identity.add_client_secret(session, rest_user)
         tenant_id, audience, user_app = tenant.id, rest_api.app_id_uri, rest_user.client_id
 
-    connector = ConnectorContext.build(ConnectorSettings(data_dir=tmp_path / "c", ca_bundle=tls.ca_cert))
+    connector = ConnectorContext.build(
+        ConnectorSettings(allow_private_endpoints=True, data_dir=tmp_path / "c", ca_bundle=tls.ca_cert)
+    )
     make_user(connector, user_app, ["incident_manager"], web_service_access_only=True)
     with serving(create_cloud_app(context=cloud_context), port=port, tls=tls) as cloud:
         with transaction(connector.sessions) as session:

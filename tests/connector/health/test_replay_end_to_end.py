@@ -69,7 +69,12 @@ def sides(tmp_path: Path, tls: ServerCertificate) -> Iterator[Sides]:
         clock=clock,
     )
     connector = ConnectorContext.build(
-        ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert, health_sync_autostart=False)
+        ConnectorSettings(
+            allow_private_endpoints=True,
+            data_dir=tmp_path / "connector",
+            ca_bundle=tls.ca_cert,
+            health_sync_autostart=False,
+        )
     )
     tenant = cloud_tenant(cloud, knowledge=False)
     with serving(create_cloud_app(context=cloud), tls=tls) as server:

@@ -150,7 +150,12 @@ def cloud_connector(
     tenant = cloud_tenant(cloud_context, knowledge=False)
     add_issue(cloud_context, tenant, "EX700800", "Users can't send mail from Outlook on the web")
     connector = ConnectorContext.build(
-        ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert, health_sync_autostart=False)
+        ConnectorSettings(
+            allow_private_endpoints=True,
+            data_dir=tmp_path / "connector",
+            ca_bundle=tls.ca_cert,
+            health_sync_autostart=False,
+        )
     )
     with (
         serving(create_cloud_app(context=cloud_context), tls=tls) as cloud,

@@ -51,7 +51,12 @@ def world(tmp_path: Path, cloud_context: CloudContext, tls: ServerCertificate) -
         featureGroup="Teams Components",
     )
     connector = ConnectorContext.build(
-        ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert, health_sync_autostart=False)
+        ConnectorSettings(
+            allow_private_endpoints=True,
+            data_dir=tmp_path / "connector",
+            ca_bundle=tls.ca_cert,
+            health_sync_autostart=False,
+        )
     )
     with (
         serving(create_cloud_app(context=cloud_context), tls=tls) as cloud,

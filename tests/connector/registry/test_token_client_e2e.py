@@ -25,7 +25,9 @@ GRAPH = "https://graph.microsoft.com"
 @pytest.fixture
 def trusting_connector(tmp_path: Path, tls: ServerCertificate) -> Iterator[ConnectorContext]:
     context = ConnectorContext.build(
-        ConnectorSettings(data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert)
+        ConnectorSettings(
+            allow_private_endpoints=True, data_dir=tmp_path / "connector", ca_bundle=tls.ca_cert
+        )
     )
     yield context
     context.close()

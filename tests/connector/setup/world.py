@@ -58,10 +58,18 @@ def running_world(tmp_path: Path, tls: ServerCertificate) -> Iterator[World]:
     cloud_port, connector_port = free_port(), free_port()
     cloud_url, connector_url = f"https://localhost:{cloud_port}", f"https://localhost:{connector_port}"
     cloud = CloudContext.build(
-        CloudSettings(data_dir=tmp_path / "cloud", public_url=cloud_url, outbound_ca_file=tls.ca_cert)
+        CloudSettings(
+            data_dir=tmp_path / "cloud",
+            public_url=cloud_url,
+            outbound_ca_file=tls.ca_cert,
+            allow_private_endpoints=True,  # both sides on loopback
+        )
     )
     connector_settings = ConnectorSettings(
-        data_dir=tmp_path / "connector", public_url=connector_url, ca_bundle=tls.ca_cert
+        data_dir=tmp_path / "connector",
+        public_url=connector_url,
+        ca_bundle=tls.ca_cert,
+        allow_private_endpoints=True,
     )
     connector = ConnectorContext.build(connector_settings)
     with ExitStack() as stack:
@@ -79,6 +87,7 @@ def running_world(tmp_path: Path, tls: ServerCertificate) -> Iterator[World]:
         env = {
             "M365BRIDGE_CONNECTOR_PUBLIC_URL": connector_url,
             "M365BRIDGE_CONNECTOR_CA_BUNDLE": str(tls.ca_cert),
+            "M365BRIDGE_CONNECTOR_ALLOW_PRIVATE_ENDPOINTS": "true",
         }
         yield World(cloud, connector, record, env)
     connector.close()

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from m365bridge.cloud.cases import service
-from m365bridge.cloud.cases.delivery import DeliveryWorker, outbound_http
+from m365bridge.cloud.cases.delivery import DeliveryWorker
+from m365bridge.cloud.connectors.client import outbound_http
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.db import transaction

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import ssl
 import threading
 import uuid
 from collections.abc import Callable
@@ -22,15 +21,16 @@ from dataclasses import dataclass
 import httpx
 
 from m365bridge.cloud.cases import repository
-from m365bridge.cloud.cases.client import (
+from m365bridge.cloud.cases.models import DEAD, DELIVERED, PENDING
+from m365bridge.cloud.connectors.auth import ConnectorAuth
+from m365bridge.cloud.connectors.client import (
     ConnectorClient,
     GrantRejected,
     PermanentError,
     RetriableError,
     Unauthorized,
+    shared_http,
 )
-from m365bridge.cloud.cases.connector_auth import ConnectorAuth
-from m365bridge.cloud.cases.models import DEAD, DELIVERED, PENDING
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.integration import repository as integration_repository
 from m365bridge.cloud.integration.models import SupportRepository
@@ -39,28 +39,6 @@ from m365bridge.shared.orm import utcnow
 from m365bridge.shared.secretbox import SecretBoxError
 
 log = logging.getLogger(__name__)
-
-
-def outbound_http(context: CloudContext, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The HTTP client for connectors: system CAs plus the configured extra bundle (demo's local CA)."""
-    settings = context.settings
-    verify: ssl.SSLContext | bool = True
-    if settings.outbound_ca_file:
-        verify = ssl.create_default_context()
-        verify.load_verify_locations(cafile=str(settings.outbound_ca_file))
-    return httpx.Client(timeout=settings.outbox_http_timeout_seconds, verify=verify, transport=transport)
-
-
-HTTP_EXTRA = "support.connector_http"
-
-
-def shared_http(context: CloudContext) -> httpx.Client:
-    """The process's client for connector calls made inside requests (probe), kept in ``context.extras``."""
-    client = context.extras.get(HTTP_EXTRA)
-    if client is None:
-        client = context.extras[HTTP_EXTRA] = outbound_http(context)
-    assert isinstance(client, httpx.Client)
-    return client
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ CASE_STATUS_CHANGED = "case.statusChanged"
 CASE_MESSAGE = "case.message"
 CASE_RESOLVED = "case.resolved"
 CASE_CONTACT_UPDATED = "case.contactUpdated"
-EVENT_TYPES = (CASE_CREATED, CASE_STATUS_CHANGED, CASE_MESSAGE, CASE_RESOLVED, CASE_CONTACT_UPDATED)
 
 
 def record(session: Session, case: SupportCase, event_type: str, data: dict[str, Any]) -> OutboxEvent:

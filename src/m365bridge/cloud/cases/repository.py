@@ -13,7 +13,6 @@ from m365bridge.cloud.cases.models import (
     DELIVERED,
     PENDING,
     CaseMessage,
-    ConnectorTokenState,
     OutboxEvent,
     SupportCase,
 )
@@ -169,20 +168,6 @@ def finish(session: Session, event_id: str, owner: str, **values: object) -> boo
         update(OutboxEvent)
         .where(OutboxEvent.id == event_id, OutboxEvent.lease_owner == owner)
         .values(lease_owner=None, lease_expires_at=None, attempts=OutboxEvent.attempts + 1, **values)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
-
-
-def token_state(session: Session, repository_pk: str) -> ConnectorTokenState | None:
-    return session.get(ConnectorTokenState, repository_pk)
-
-
-def update_token_state(session: Session, repository_pk: str, **values: object) -> bool:
-    statement = (
-        update(ConnectorTokenState)
-        .where(ConnectorTokenState.repository_pk == repository_pk)
-        .values(**values)
         .execution_options(synchronize_session=False)
     )
     return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]

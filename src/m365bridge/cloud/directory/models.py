@@ -1,10 +1,10 @@
-"""A person in the cloud's directory, and their signed-in UI sessions."""
+"""A person in the cloud's directory, their signed-in UI sessions, and recent failed sign-ins."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from m365bridge.cloud.db import Base
@@ -40,3 +40,14 @@ class UISession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LoginFailure(Base):
+    """One failed sign-in (portal page or admin API Basic), counted by ``directory.throttle``."""
+
+    __tablename__ = "directory_login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account: Mapped[str] = mapped_column(String(320), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import get_context, get_session
-from m365bridge.cloud.directory import service
+from m365bridge.cloud.directory import service, throttle
 from m365bridge.cloud.directory.dependencies import (
     LOGIN_PATH,
     SESSION_COOKIE,
@@ -63,7 +63,13 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_page(request, _safe_next(next), "The sign-in form expired; try again.", 403)
-    user = service.authenticate(session, email, password)
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = throttle.sign_in(get_context(request), email, password, address)
+    except throttle.TooManyFailures as refused:
+        page = _login_page(request, _safe_next(next), str(refused), 429)
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     if user is None:
         return _login_page(request, _safe_next(next), "Your account or password is incorrect.", 401)
     token = service.start_ui_session(session, user)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from m365bridge.cloud.directory.models import DirectoryUser, UISession
+from m365bridge.cloud.directory.models import DirectoryUser, LoginFailure, UISession
 
 
 def user_by_email(session: Session, email: str) -> DirectoryUser | None:
@@ -31,3 +32,33 @@ def ui_session(session: Session, token_digest: str) -> UISession | None:
 
 def delete_ui_session(session: Session, token_digest: str) -> None:
     session.execute(delete(UISession).where(UISession.token_digest == token_digest))
+
+
+def count_login_failures(
+    session: Session, since: dt.datetime, *, address: str, account: str | None = None
+) -> int:
+    """Failures from ``address`` since ``since`` (only those for ``account``, when given)."""
+    query = select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    if account is not None:
+        query = query.where(LoginFailure.account == account)
+    return session.scalar(query) or 0
+
+
+def add_login_failure(session: Session, account: str, address: str, at: dt.datetime) -> None:
+    session.add(LoginFailure(account=account, address=address, at=at))
+    session.flush()
+
+
+def has_login_failures(session: Session, account: str, address: str) -> bool:
+    query = select(LoginFailure.id).where(LoginFailure.account == account, LoginFailure.address == address)
+    return session.scalar(query.limit(1)) is not None
+
+
+def delete_login_failures(session: Session, account: str, address: str) -> None:
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.account == account, LoginFailure.address == address)
+    )
+
+
+def purge_login_failures(session: Session, before: dt.datetime) -> None:
+    session.execute(delete(LoginFailure).where(LoginFailure.at < before))

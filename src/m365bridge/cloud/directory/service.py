@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy.orm import Session
 
@@ -101,11 +102,22 @@ def is_support_engineer(user: DirectoryUser) -> bool:
     return user.active and SUPPORT_ENGINEER in user.roles
 
 
+@cache
+def _dummy_hash() -> str:
+    """A hash of a password nobody knows, with the same parameters as real ones."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 def authenticate(session: Session, email: str, password: str) -> DirectoryUser | None:
+    """The active person with ``email`` and ``password``, or ``None``.
+
+    An unknown or deactivated e-mail is verified against a dummy argon2 hash, so it costs what a known one
+    costs and the answer time does not tell which e-mails exist.
+    """
     user = repository.user_by_email(session, email.strip())
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        return None
-    return user
+    known = user is not None and user.active
+    matches = verify_password(user.password_hash if user is not None and known else _dummy_hash(), password)
+    return user if known and matches else None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,12 @@ Kind = Literal["string", "boolean", "datetime", "enum"]
 Literal_ = str | bool | dt.datetime | None
 
 
+# Deepest nesting of "not" and parentheses a filter may use. The parser (and SQLAlchemy compiling what it
+# builds) recurses once per level, so without a bound ~1,000 levels exhaust Python's stack: a 500 instead
+# of Graph's 400. Real filters nest a handful of levels.
+MAX_FILTER_DEPTH = 32
+
+
 class ODataError(UserError):
     """A query option Graph would refuse with 400 BadRequest."""
 
@@ -89,6 +95,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.position = 0
+        self.depth = 0
         self.properties = properties
         self.type_name = type_name
 
@@ -133,16 +140,23 @@ class _Parser:
         return terms[0] if len(terms) == 1 else and_(*terms)
 
     def _unary(self) -> ColumnElement[bool]:
-        if self._at_word("not"):
-            self.position += 1
-            return not_(self._unary())
-        if self._peek() == ("lparen", "("):
-            self.position += 1
+        if not (self._at_word("not") or self._peek() == ("lparen", "(")):
+            return self._comparison()
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise ODataError(
+                f"The query specified in the URI is not valid: the $filter nests 'not' and parentheses more "
+                f"than {MAX_FILTER_DEPTH} levels deep."
+            )
+        self.position += 1
+        if self.tokens[self.position - 1] == ("word", "not"):
+            inner = not_(self._unary())
+        else:
             inner = self._or()
             if self._take() != ("rparen", ")"):
                 raise ODataError(f"Syntax error: ')' expected in the filter '{self.text}'.")
-            return inner
-        return self._comparison()
+        self.depth -= 1
+        return inner
 
     def _comparison(self) -> ColumnElement[bool]:
         kind, name = self._take()

@@ -11,7 +11,6 @@ import base64
 import binascii
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_
@@ -19,15 +18,6 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from m365bridge.cloud.graph.odata import ODataError, OrderKey
 
 DEFAULT_PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """What one request asks for: the size of this page and where it starts."""
-
-    size: int
-    skip: int = 0
-    after: list[Any] | None = None  # sort-key values of the last item of the previous page
 
 
 def order_clauses(keys: list[OrderKey]) -> list[Any]:

@@ -54,11 +54,6 @@ def secrets_with_hint(session: Session, app_id: str, hint: str) -> Sequence[Clie
     return session.scalars(statement).all()
 
 
-def list_secrets(session: Session, app_id: str) -> Sequence[ClientSecret]:
-    statement = select(ClientSecret).where(ClientSecret.app_id == app_id).order_by(ClientSecret.created_at)
-    return session.scalars(statement).all()
-
-
 def granted_roles(session: Session, app_id: str, resource_app_id: str) -> set[str]:
     statement = select(AppRoleGrant.role).where(
         AppRoleGrant.app_id == app_id, AppRoleGrant.resource_app_id == resource_app_id

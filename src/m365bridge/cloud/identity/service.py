@@ -155,10 +155,6 @@ def _store_secret(
     return stored, value
 
 
-def list_client_secrets(session: Session, app: AppRegistration) -> Sequence[ClientSecret]:
-    return repository.list_secrets(session, app.id)
-
-
 def find_resource(session: Session, tenant_id: str, identifier: str) -> Resource | None:
     """A first-party API, or an app of the tenant named by its App ID URI or client id."""
     known = first_party(identifier)

@@ -6,12 +6,11 @@ center's own API would take a signed-in admin; pages use the UI session instead.
 
 from __future__ import annotations
 
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
-from sqlalchemy.orm import Session
 
-from m365bridge.cloud.context import get_session
-from m365bridge.cloud.directory import service as directory
+from m365bridge.cloud.context import get_context
+from m365bridge.cloud.directory import throttle
 from m365bridge.cloud.directory.models import DirectoryUser
 from m365bridge.cloud.directory.roles import TENANT_ADMIN_ROLES
 
@@ -19,14 +18,21 @@ basic = HTTPBasic(auto_error=False, description="A tenant admin's directory emai
 
 
 def require_tenant_admin(
-    tenant: str,
-    credentials: HTTPBasicCredentials | None = Depends(basic),
-    session: Session = Depends(get_session, scope="function"),
+    request: Request, tenant: str, credentials: HTTPBasicCredentials | None = Depends(basic)
 ) -> DirectoryUser:
-    """The admin calling for ``tenant`` (path parameter); 401 without valid credentials, 403 otherwise."""
-    user = (
-        directory.authenticate(session, credentials.username, credentials.password) if credentials else None
-    )
+    """The admin calling for ``tenant`` (path parameter); 401 without valid credentials, 429 after too many
+    failures from the caller's address (``directory.throttle``), 403 otherwise."""
+    user = None
+    if credentials is not None:
+        address = request.client.host if request.client else "unknown"
+        try:
+            user = throttle.sign_in(get_context(request), credentials.username, credentials.password, address)
+        except throttle.TooManyFailures as refused:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                str(refused),
+                headers={"Retry-After": str(refused.retry_after)},
+            ) from refused
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response, status
 from sqlalchemy.orm import Session
 
+from m365bridge.cloud.connectors.client import outbound_policy
 from m365bridge.cloud.context import CloudContext, get_context, get_session
 from m365bridge.cloud.integration import service
 from m365bridge.cloud.integration.admin_auth import require_tenant_admin
@@ -63,7 +64,11 @@ def add_repository(
     session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> RepositoryOut:
-    return RepositoryOut.of(service.add_repository(session, tenant, body.as_input(), context.secrets))
+    return RepositoryOut.of(
+        service.add_repository(
+            session, tenant, body.as_input(), context.secrets, outbound_policy(context.settings)
+        )
+    )
 
 
 @router.get("/repositories/{repository}", response_model=RepositoryOut)
@@ -81,7 +86,8 @@ def update_repository(
     session: Session = Depends(get_session, scope="function"),
     context: CloudContext = Depends(get_context),
 ) -> RepositoryOut:
-    updated = service.update_repository(session, tenant, repository, body.as_input(), context.secrets)
+    policy = outbound_policy(context.settings)
+    updated = service.update_repository(session, tenant, repository, body.as_input(), context.secrets, policy)
     return RepositoryOut.of(updated)
 
 

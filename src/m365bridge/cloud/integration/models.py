@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from m365bridge.cloud.connectors.target import AAD_AUTH, BASIC_AUTH
 from m365bridge.cloud.db import Base
 from m365bridge.shared.orm import UTCDateTime, new_uuid, utcnow
 
-BASIC_AUTH = "Basic Auth"
-AAD_AUTH = "AAD Auth"
+__all__ = ["AAD_AUTH", "BASIC_AUTH", "SupportIntegration", "SupportRepository"]
 DEFAULT_REFRESH_TOKEN_EXPIRY = 864000
 
 

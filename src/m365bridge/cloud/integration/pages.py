@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from m365bridge.cloud.connectors.client import outbound_policy
 from m365bridge.cloud.context import get_context, get_session
 from m365bridge.cloud.directory.dependencies import require_ui_form, require_ui_user
 from m365bridge.cloud.directory.roles import TENANT_ADMIN_ROLES
@@ -133,7 +134,9 @@ async def add_repository(
 ) -> Response:
     values = await _posted(request)
     try:
-        service.add_repository(session, _tenant(signed_in), _form_input(values), get_context(request).secrets)
+        context = get_context(request)
+        policy = outbound_policy(context.settings)
+        service.add_repository(session, _tenant(signed_in), _form_input(values), context.secrets, policy)
     except UserError as error:
         return _editor(request, None, _without_secrets(values), str(error))
     return RedirectResponse(f"{BASE}?notice=saved", status_code=303)
@@ -160,8 +163,10 @@ async def update_repository(
     values = await _posted(request)
     tenant = _tenant(signed_in)
     try:
+        context = get_context(request)
+        policy = outbound_policy(context.settings)
         service.update_repository(
-            session, tenant, repository_id, _form_input(values), get_context(request).secrets
+            session, tenant, repository_id, _form_input(values), context.secrets, policy
         )
     except UserError as error:
         row = service.get_repository(session, tenant, repository_id)

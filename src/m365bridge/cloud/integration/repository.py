@@ -28,7 +28,3 @@ def repository(session: Session, tenant_id: str, repository_id: str) -> SupportR
         SupportRepository.tenant_id == tenant_id, SupportRepository.repository_id == repository_id
     )
     return session.scalars(query).first()
-
-
-def repository_by_pk(session: Session, pk: str) -> SupportRepository | None:
-    return session.get(SupportRepository, pk)

@@ -6,7 +6,6 @@ as they were.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,12 +22,15 @@ from m365bridge.cloud.integration.models import (
     SupportRepository,
 )
 from m365bridge.shared.errors import Conflict, NotFound, UserError
+from m365bridge.shared.outbound import OutboundPolicy, check_url
 from m365bridge.shared.secretbox import SecretBox
 
 AUTH_TYPES = (BASIC_AUTH, AAD_AUTH)
 SUPPORT_TOOLS = ("ServiceNow",)
 REPOSITORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
 MAX_REFRESH_TOKEN_EXPIRY = 10 * 365 * 86400
+# Callers pass the side's policy (``connectors.client.outbound_policy``); without one, public https only.
+STRICT = OutboundPolicy()
 
 
 @dataclass(frozen=True)
@@ -87,29 +89,23 @@ def get_repository(session: Session, tenant_id: str, repository_id: str) -> Supp
     return found
 
 
-def validate_endpoint(url: str) -> str:
-    """An https URL; plain http only to a loopback host (local demos and tests)."""
+def validate_endpoint(url: str, policy: OutboundPolicy | None) -> str:
+    """The Endpoint as stored: an https URL to a public address (``shared.outbound``), or anything the
+    development setting allows. ``policy`` ``None``: the form only (an unchanged, already stored Endpoint)."""
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UserError(f"endpoint {url!r} is not a URL; enter e.g. https://contoso.service-now.com")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise UserError("the endpoint must not carry a query, fragment or credentials")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise UserError(f"endpoint {url!r} must use https (http is allowed only for localhost)")
+    if policy is not None:
+        check_url(url, policy, what="endpoint")
     return url
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _checked(data: RepositoryInput, existing: SupportRepository | None) -> RepositoryInput:
+def _checked(
+    data: RepositoryInput, existing: SupportRepository | None, policy: OutboundPolicy
+) -> RepositoryInput:
     if not REPOSITORY_ID.match(data.repository_id):
         raise UserError(
             f"repository id {data.repository_id!r} is not valid: use up to 100 letters, digits, '.', '_', "
@@ -121,7 +117,9 @@ def _checked(data: RepositoryInput, existing: SupportRepository | None) -> Repos
         raise UserError("refresh token expiry must be between 60 seconds and 10 years (default 864000)")
     endpoint = data.endpoint.strip()
     if data.auth_type == BASIC_AUTH or "://" in endpoint:
-        endpoint = validate_endpoint(endpoint)
+        # An unchanged Endpoint was checked when it was stored; saving other fields must not fail on it.
+        unchanged = existing is not None and endpoint.rstrip("/") == existing.endpoint
+        endpoint = validate_endpoint(endpoint, None if unchanged else policy)
     elif not endpoint:
         raise UserError("enter an endpoint (Insights only: any value, e.g. 'ignored')")
     if data.auth_type == BASIC_AUTH:
@@ -167,9 +165,13 @@ def _apply(target: SupportRepository, data: RepositoryInput, secrets: SecretBox)
 
 
 def add_repository(
-    session: Session, tenant_id: str, data: RepositoryInput, secrets: SecretBox
+    session: Session,
+    tenant_id: str,
+    data: RepositoryInput,
+    secrets: SecretBox,
+    policy: OutboundPolicy = STRICT,
 ) -> SupportRepository:
-    checked = _checked(data, None)
+    checked = _checked(data, None, policy)
     if repository.repository(session, tenant_id, checked.repository_id):
         raise Conflict(f"repository {checked.repository_id!r} already exists; edit it instead")
     created = SupportRepository(tenant_id=tenant_id)
@@ -180,10 +182,15 @@ def add_repository(
 
 
 def update_repository(
-    session: Session, tenant_id: str, repository_id: str, data: RepositoryInput, secrets: SecretBox
+    session: Session,
+    tenant_id: str,
+    repository_id: str,
+    data: RepositoryInput,
+    secrets: SecretBox,
+    policy: OutboundPolicy = STRICT,
 ) -> SupportRepository:
     existing = get_repository(session, tenant_id, repository_id)
-    checked = _checked(data, existing)
+    checked = _checked(data, existing, policy)
     if checked.repository_id != repository_id and repository.repository(
         session, tenant_id, checked.repository_id
     ):
@@ -196,21 +203,3 @@ def update_repository(
 def delete_repository(session: Session, tenant_id: str, repository_id: str) -> None:
     session.delete(get_repository(session, tenant_id, repository_id))
     session.flush()
-
-
-@dataclass(frozen=True)
-class RepositoryCredentials:
-    """The decrypted secrets of a repository, for the one moment a call needs them."""
-
-    client_secret: str
-    rest_password: str
-
-
-def credentials(target: SupportRepository, secrets: SecretBox) -> RepositoryCredentials:
-    def plain(token: str | None) -> str:
-        return secrets.decrypt(token) if token else ""
-
-    return RepositoryCredentials(
-        client_secret=plain(target.client_secret_encrypted),
-        rest_password=plain(target.rest_password_encrypted),
-    )

@@ -1,7 +1,8 @@
 """Who is searching: a tenant's outbound app (bearer token), or anyone (public articles, lower limit).
 
-A token must be issued for the support resource and come from the app the tenant configured as its
-"Application ID to issue Auth Token" in the support integration settings.
+A token passes the support service's one gate for connectors (``integration.dependencies``): issued for the
+support application to the app the tenant configured as its "Application ID to issue Auth Token", with the
+support role.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.identity.resources import SUPPORT_RESOURCE
-from m365bridge.cloud.identity.verification import TokenRejected, verify_access_token
-from m365bridge.cloud.integration.service import configured_app_id
+from m365bridge.cloud.integration.dependencies import ConnectorRefused, check_connector_token
 from m365bridge.shared.errors import UserError
 from m365bridge.shared.watched_cache import WatchedCache
 
-SUPPORT_ROLE = "Support.ReadWrite.All"
 CALLER_CACHE = "knowledge.callers"
 # What an accepted token's verdict depends on besides the token itself: the published signing keys and the
 # tenant's configured app. A write to either in this process drops every remembered caller.
@@ -73,19 +71,9 @@ def _callers(context: CloudContext) -> WatchedCache[Caller]:
 def _verified_caller(context: CloudContext, session: Session, token: str) -> tuple[Caller, float | None]:
     """The caller, and until when it may be reused (the token's expiry); raises when it is refused."""
     try:
-        access = verify_access_token(context, token, audiences=[SUPPORT_RESOURCE])
-    except TokenRejected as exc:
-        raise NotAuthenticated(f"the access token was rejected: {exc.reason}") from exc
-    if SUPPORT_ROLE not in access.roles:
-        raise UserError(
-            f"the app lacks the {SUPPORT_ROLE} role on {SUPPORT_RESOURCE}; grant it", status_code=403
-        )
-    if configured_app_id(session, access.tenant_id) != access.app_id:
-        raise UserError(
-            "this app is not the tenant's 'Application ID to issue Auth Token'; "
-            "set it in the support integration settings",
-            status_code=403,
-        )
-    expires = access.claims.get("exp")
-    deadline = float(expires) if isinstance(expires, int | float) else None
-    return Caller(tenant_id=access.tenant_id, app_id=access.app_id), deadline
+        accepted = check_connector_token(context, session, token)
+    except ConnectorRefused as exc:
+        if exc.status_code == 401:
+            raise NotAuthenticated(exc.message) from exc
+        raise UserError(exc.message, status_code=exc.status_code) from exc
+    return Caller(tenant_id=accepted.tenant_id, app_id=accepted.app_id), accepted.expires_at

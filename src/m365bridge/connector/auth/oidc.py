@@ -85,7 +85,7 @@ class OIDCCache:
 def cache_of(context: ConnectorContext) -> OIDCCache:
     cache = context.extras.get("auth.oidc")
     if cache is None:
-        client = OIDCProviderClient(context.settings.outbound_verify)
+        client = OIDCProviderClient(context.settings.outbound_verify, policy=context.settings.outbound_policy)
         cache = context.extras.setdefault(
             "auth.oidc", OIDCCache(client, max_validated=context.settings.oidc_validated_cache_size)
         )

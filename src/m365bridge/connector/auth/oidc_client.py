@@ -7,14 +7,21 @@ from typing import Any
 
 import httpx
 
+from m365bridge.shared.outbound import OutboundPolicy, PinnedTransport
+
 
 class OIDCFetchError(Exception):
     """The provider's metadata or keys could not be fetched or parsed."""
 
 
 class OIDCProviderClient:
-    def __init__(self, verify: ssl.SSLContext | bool, timeout: float = 10.0) -> None:
-        self._http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False)
+    def __init__(
+        self, verify: ssl.SSLContext | bool, timeout: float = 10.0, policy: OutboundPolicy | None = None
+    ) -> None:
+        # The metadata URL and the jwks_uri it names are admin-entered and provider-chosen: public https
+        # addresses only, pinned (``shared.outbound``), unless the development setting allows private ones.
+        transport = PinnedTransport(policy or OutboundPolicy(), verify=verify)
+        self._http = httpx.Client(verify=verify, timeout=timeout, follow_redirects=False, transport=transport)
 
     def _get_json(self, url: str) -> dict[str, Any]:
         try:

@@ -6,9 +6,53 @@ Every failure becomes a ``RetriableError`` (try later; ``retry_after`` when the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, replace
+from urllib.parse import urlsplit
 
 import httpx
+
+from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.settings import CloudSettings
+from m365bridge.shared.outbound import OutboundPolicy, pinned_client
+
+
+def outbound_policy(settings: CloudSettings) -> OutboundPolicy:
+    """Which addresses a connector call may reach: public ones, unless the development setting is on.
+
+    The identity service the AAD mode gets tokens from is the operator's choice (a setting), not a tenant
+    admin's, so its host is called as configured.
+    """
+    identity = urlsplit(settings.identity_url or settings.base_url).hostname
+    return replace(
+        settings.outbound_policy, trusted_hosts=frozenset({identity.lower()} if identity else set())
+    )
+
+
+def outbound_http(context: CloudContext) -> httpx.Client:
+    """The HTTP client for connectors: system CAs plus the configured extra bundle (demo's local CA), and
+    connections only to addresses ``outbound_policy`` allows, pinned (``shared.outbound``)."""
+    settings = context.settings
+    verify: ssl.SSLContext | bool = True
+    if settings.outbound_ca_file:
+        verify = ssl.create_default_context()
+        verify.load_verify_locations(cafile=str(settings.outbound_ca_file))
+    return pinned_client(
+        outbound_policy(settings), timeout=settings.outbox_http_timeout_seconds, verify=verify
+    )
+
+
+HTTP_EXTRA = "support.connector_http"
+
+
+def shared_http(context: CloudContext) -> httpx.Client:
+    """The process's client for connector calls made inside requests (probe), kept in ``context.extras``."""
+    client = context.extras.get(HTTP_EXTRA)
+    if client is None:
+        client = context.extras[HTTP_EXTRA] = outbound_http(context)
+    assert isinstance(client, httpx.Client)
+    return client
+
 
 # ServiceNow and connectors answer these with "try again": timeout, conflict, throttling.
 RETRIABLE_4XX = frozenset({408, 409, 429})

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from m365bridge.cloud.cases import repository as cases_repository
-from m365bridge.cloud.cases.client import ConnectorClient, GrantRejected, TokenResponse
-from m365bridge.cloud.cases.models import ConnectorTokenState
+from m365bridge.cloud.connectors import repository
+from m365bridge.cloud.connectors.client import ConnectorClient, GrantRejected, TokenResponse
+from m365bridge.cloud.connectors.target import BASIC_AUTH, Target
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.integration.models import BASIC_AUTH, SupportRepository
-from m365bridge.cloud.integration.service import credentials
 from m365bridge.shared.db import transaction
+from m365bridge.shared.secretbox import SecretBox
 
 # Renew a little before the issuer's expiry so a token rarely dies in flight (a 401 still renews it), but
 # never more than a tenth of its lifespan early: a short-lived token must still be reused.
@@ -44,6 +43,24 @@ class Tokens:
     refresh_issued_at: dt.datetime | None = None
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """The decrypted secrets of a connector, for the one moment a call needs them."""
+
+    client_secret: str
+    rest_password: str
+
+
+def credentials(target: Target, secrets: SecretBox) -> Credentials:
+    def plain(token: str | None) -> str:
+        return secrets.decrypt(token) if token else ""
+
+    return Credentials(
+        client_secret=plain(target.client_secret_encrypted),
+        rest_password=plain(target.rest_password_encrypted),
+    )
+
+
 class ConnectorAuth:
     def __init__(
         self, context: CloudContext, client: ConnectorClient, clock: Callable[[], dt.datetime]
@@ -52,7 +69,7 @@ class ConnectorAuth:
         self._client = client
         self._clock = clock
 
-    def bearer(self, target: SupportRepository, *, fresh: bool = False) -> str:
+    def bearer(self, target: Target, *, fresh: bool = False) -> str:
         """A valid access token for ``target``, from the cache or (``fresh``: always) newly obtained.
 
         No transaction stays open over the token call, and the write starts with a write, so SQLite
@@ -70,16 +87,16 @@ class ConnectorAuth:
         assert issued.access is not None
         return issued.access
 
-    def forget_access_token(self, target: SupportRepository) -> None:
+    def forget_access_token(self, target: Target) -> None:
         """After a 401: the next ``bearer`` call obtains a new access token (refresh first, for Basic)."""
         with transaction(self._context.sessions, write=True) as session:
-            cases_repository.update_token_state(
+            repository.update_token_state(
                 session, target.id, access_token_encrypted=None, access_expires_at=None
             )
 
     def _load(self, repository_pk: str) -> Tokens:
         with transaction(self._context.sessions) as session:
-            state = cases_repository.token_state(session, repository_pk)
+            state = repository.token_state(session, repository_pk)
             if state is None:
                 return Tokens()
             box = self._context.secrets
@@ -99,21 +116,21 @@ class ConnectorAuth:
             "refresh_issued_at": tokens.refresh_issued_at,
         }
         with transaction(self._context.sessions, write=True) as session:
-            if cases_repository.update_token_state(session, repository_pk, **values):
+            if repository.update_token_state(session, repository_pk, **values):
                 return
         try:
             with transaction(self._context.sessions, write=True) as session:
-                session.add(ConnectorTokenState(repository_pk=repository_pk, **values))
+                repository.add_token_state(session, repository_pk, **values)
         except IntegrityError:
             # Another worker stored its tokens first; ours are just as valid, so store them over its.
             with transaction(self._context.sessions, write=True) as session:
-                cases_repository.update_token_state(session, repository_pk, **values)
+                repository.update_token_state(session, repository_pk, **values)
 
     def _access_until(self, now: dt.datetime, token: TokenResponse) -> dt.datetime:
         lifespan = dt.timedelta(seconds=token.expires_in)
         return now + lifespan - min(EXPIRY_MARGIN, lifespan / 10)
 
-    def _basic(self, target: SupportRepository, cached: Tokens, now: dt.datetime) -> Tokens:
+    def _basic(self, target: Target, cached: Tokens, now: dt.datetime) -> Tokens:
         secret = credentials(target, self._context.secrets)
         expiry = dt.timedelta(seconds=target.refresh_token_expiry)
         if cached.refresh and cached.refresh_issued_at and now < cached.refresh_issued_at + expiry:
@@ -144,7 +161,7 @@ class ConnectorAuth:
         )
         return Tokens(token.access_token, self._access_until(now, token), token.refresh_token, now)
 
-    def _aad(self, target: SupportRepository, now: dt.datetime) -> Tokens:
+    def _aad(self, target: Target, now: dt.datetime) -> Tokens:
         secret = credentials(target, self._context.secrets)
         settings = self._context.settings
         base = (settings.identity_url or settings.base_url).rstrip("/")
