@@ -306,13 +306,15 @@ def profile_connector(stack: Stack, sys_ids: list[str]) -> None:
 
     from m365bridge.connector.auth.dependencies import Principal
     from m365bridge.connector.insights.service import run_insights
+    from m365bridge.connector.servicedesk import desk_for
     from m365bridge.connector.users.roles import INSIGHTS_USER
 
     agent = Principal("bench", "agent", frozenset({INSIGHTS_USER}), "session")
 
     def ask(sys_id: str) -> None:
         with transaction(stack.connector.sessions) as session:
-            run_insights(stack.connector, session, incidents.get_incident(session, sys_id), agent)
+            incident = desk_for(stack.connector).get_incident(session, sys_id)
+            run_insights(stack.connector, session, incident, agent)
 
     for sys_id in sys_ids:  # warm: tokens, pooled connections, the issue index
         ask(sys_id)

@@ -40,7 +40,6 @@ PENDING = {
     "connector/auth/oidc_config.py": "authsec, with the auth split (issue 16 items 1-2)",
     "connector/auth/sessions.py": "authsec, with the auth split (issue 16 items 1-2)",
     "connector/auth/throttle.py": "authsec, with the auth split (issue 16 items 1-2)",
-    "connector/health/auto_incidents.py": "port, with the service-desk port (issue 16 item 7)",
 }
 
 

@@ -8,6 +8,7 @@ from m365bridge.connector.incidents import models as incidents_models  # noqa: F
 from m365bridge.connector.insights import models as insights_models  # noqa: F401
 from m365bridge.connector.logs import models as logs_models  # noqa: F401
 from m365bridge.connector.registry import models as registry_models  # noqa: F401
+from m365bridge.connector.servicedesk import models as servicedesk_models  # noqa: F401
 from m365bridge.connector.servicenow import models as servicenow_models  # noqa: F401
 from m365bridge.connector.setup import models as setup_models  # noqa: F401
 from m365bridge.connector.users import models as users_models  # noqa: F401

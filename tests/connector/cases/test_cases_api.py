@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from m365bridge.cloud.directory import service as directory
 from m365bridge.connector.cases import service as cases
+from m365bridge.connector.cases.models import SupportCase
+from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.logs.http_log import OutboundHttpRequest
 from m365bridge.connector.setup.models import SetupState
 from m365bridge.shared.db import transaction
@@ -137,3 +139,12 @@ def _point_support_at(session: Session, url: str) -> str:
     state = session.scalars(select(SetupState)).one()
     previous, state.support_url = state.support_url, url
     return previous
+
+
+def test_an_opened_case_is_keyed_by_the_incidents_sys_id_and_number(loop: Loop) -> None:
+    incident = loop.new_incident()
+    opened = loop.escalate(incident, key=uuid.uuid4().hex)
+    with transaction(loop.connector.sessions) as session:
+        number = session.get(Incident, incident).number
+        case = session.scalars(select(SupportCase).where(SupportCase.number == opened["number"])).one()
+        assert (case.incident_sys_id, case.incident_number) == (incident, number)

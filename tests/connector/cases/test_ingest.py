@@ -5,21 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from m365bridge.connector.cases import repository
 from m365bridge.connector.cases.events import Event
 from m365bridge.connector.cases.ingest import EventWriter
 from m365bridge.connector.cases.models import CaseEvent, SupportCase
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.connector.incidents.models import JournalEntry
+from m365bridge.connector.incidents.models import Incident, JournalEntry
 from m365bridge.connector.incidents.service import SYSTEM, create_incident
+from m365bridge.connector.servicedesk.builtin import BuiltinDesk
+from m365bridge.connector.servicedesk.port import WorkNote
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import Conflict, UserError
@@ -226,3 +228,32 @@ def test_two_writers_on_one_database_apply_every_event_exactly_once(
     assert sequences == {f"case-{n}": rounds for n in range(cases)}
     assert _count(connector_context, CaseEvent) == cases * rounds
     assert _count(connector_context, JournalEntry, element_id=incident) == cases * rounds
+
+
+class RecordingDesk(BuiltinDesk):
+    """The built-in desk, noting each batch of work notes the writer hands the port."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def add_work_notes(self, connection: Connection, notes: Sequence[WorkNote]) -> None:
+        self.batches.append([note.key for note in notes])
+        super().add_work_notes(connection, notes)
+
+
+def test_a_batch_writes_its_work_notes_through_the_port_at_once_and_keys_cases_by_incident_number(
+    connector_context: ConnectorContext, incident: str
+) -> None:
+    desk = RecordingDesk()
+    writer = EventWriter(connector_context.engine, max_batch=50, desk=desk)
+    events = [_event(incident, "case-a", 1), _event(incident, "case-a", 2), _event(incident, "case-b", 1)]
+    with holding_the_write_lock(connector_context):
+        futures = [writer.submit(event, "integration") for event in events]
+    assert [_outcome(future) for future in futures] == [True, True, True]
+    # The first event may have been taken alone before the rest queued up behind the lock.
+    assert [key for batch in desk.batches for key in batch] == [f"case-event:{event.id}" for event in events]
+    assert max(len(batch) for batch in desk.batches) >= 2
+    with transaction(connector_context.sessions) as session:
+        number = session.get(Incident, incident).number
+        rows = session.execute(select(SupportCase.incident_sys_id, SupportCase.incident_number)).all()
+    assert rows == [(incident, number), (incident, number)]

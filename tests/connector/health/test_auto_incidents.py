@@ -106,3 +106,13 @@ def test_fields_posts_as_work_notes_and_auto_resolve(connector_context: Connecto
         assert "was resolved on" in resolved.close_notes
     assert "Fixed." in notes and "Investigating." in notes
     assert apply_auto_incidents(connector_context).notes == 0
+
+
+def test_the_link_keeps_the_incidents_number_beside_its_sys_id(connector_context: ConnectorContext) -> None:
+    enable(connector_context)
+    store(connector_context, issue("EX7", NOW, title="Teams down"))
+    apply_auto_incidents(connector_context)
+    [incident] = linked(connector_context)
+    with transaction(connector_context.sessions) as session:
+        [link] = session.scalars(select(AutoIncidentLink)).all()
+        assert (link.incident_sys_id, link.incident_number) == (incident.sys_id, incident.number)

@@ -9,6 +9,7 @@ from tests.connector.insights.world import outbound_entity, store_setup
 from tests.support.deferred_writes import recording_deferred_writes
 
 from m365bridge.connector.health.sync import sync_service_health
+from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.insights.models import InsightFeedback, InsightResult
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.setup.modes import Mode
@@ -121,3 +122,13 @@ def test_users_without_the_role_do_not_see_the_tab_and_the_log_says_why(world: W
     with transaction(world.connector.sessions) as session:
         [line] = system_log.search(session, text="tab is hidden from itil-only")
     assert "x_mioms_m365_assis.insights_user" in line.message
+
+
+def test_a_stored_answer_is_keyed_by_the_incidents_sys_id_and_number(world: World) -> None:
+    configured(world)
+    sys_id = world.incident("Mail delivery delayed")
+    assert world.client.get(f"/api/x_mioms_m365_assis/v1/incidents/{sys_id}/insights").status_code == 200
+    [answer] = stored(world)
+    with transaction(world.connector.sessions) as session:
+        number = session.get(Incident, sys_id).number
+    assert (answer.incident_sys_id, answer.incident_number) == (sys_id, number) and number.startswith("INC")

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.auth.dependencies import Principal, require_roles
 from m365bridge.connector.cases import ingest, service
 from m365bridge.connector.cases.schemas import CaseEventIn, CaseIn, CaseOut, ContactUpdate, EventAck, ReplyIn
-from m365bridge.connector.context import get_context, get_session
-from m365bridge.connector.incidents import service as incidents
+from m365bridge.connector.context import ConnectorContext, get_context, get_session
 from m365bridge.connector.incidents.endpoints import READ_ROLES
+from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.setup.inbound import inbound_principal
 from m365bridge.connector.setup.service import INBOUND_PATH
 from m365bridge.connector.users.roles import APP_ADMINISTRATOR, INCIDENT_MANAGER, ITIL
@@ -57,10 +57,11 @@ def open_case(
 def list_cases(
     sys_id: str,
     _principal: Principal = Depends(require_roles(*READ_ROLES)),
+    context: ConnectorContext = Depends(get_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> dict[str, Any]:
     """The incident's cases, newest first, each with its whole thread."""
-    incidents.get_incident(session, sys_id)
+    desk_for(context).get_incident(session, sys_id)
     return {"result": [case_view(session, c.sys_id) for c in service.cases_for_incident(session, sys_id)]}
 
 

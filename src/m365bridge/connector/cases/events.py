@@ -3,12 +3,13 @@
 The hot path of the inbound Endpoint. ``apply_events`` takes a whole batch (see ``ingest``) in two steps:
 
 1. **Plan.** Three reads for the whole batch (the cases it names, the event ids already in the ledger, the
-   incidents new cases would hang on), then every event decided in arrival order against that picture,
-   which each applied event moves on. A case's next event later in the same batch therefore applies; one
-   that skips a sequence answers 409. A sequence at or below the case's last one is a redelivery
-   (acknowledged, no effect). A refusal changes nothing but its own outcome.
+   numbers of the incidents new cases would hang on, from the service desk), then every event decided in
+   arrival order against that picture, which each applied event moves on. A case's next event later in the
+   same batch therefore applies; one that skips a sequence answers 409. A sequence at or below the case's
+   last one is a redelivery (acknowledged, no effect). A refusal changes nothing but its own outcome.
 2. **Write.** One ``executemany`` per table: new cases, the touched cases (guarded by the sequence they had
-   when read), the ledger, thread entries and work notes.
+   when read), the ledger, thread entries; then the work notes as one batch through the service-desk port
+   (one executemany on the built-in desk; a remote desk's outbox rows), keyed by the event id.
 
 On SQLite the caller's ``BEGIN IMMEDIATE`` excludes every other writer between the two steps. Where
 another writer can interleave (PostgreSQL, several connector processes), the write step notices: a guard
@@ -29,9 +30,8 @@ from sqlalchemy.exc import IntegrityError
 
 from m365bridge.connector.cases import repository
 from m365bridge.connector.cases.models import RESOLVED
-from m365bridge.connector.incidents import service as incidents
-from m365bridge.connector.incidents.models import new_sys_id
-from m365bridge.connector.incidents.table import Journal
+from m365bridge.connector.db import new_sys_id
+from m365bridge.connector.servicedesk.port import ServiceDesk, WorkNote
 from m365bridge.shared.errors import Conflict, NotFound, UserError
 from m365bridge.shared.orm import utcnow
 
@@ -79,29 +79,31 @@ class _Plan:
     cases: dict[str, _Case] = field(default_factory=dict)  # by sys_id: those the batch changes or starts
     ledger: list[dict[str, Any]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[tuple[str, str, str]] = field(default_factory=list)  # incident, note, author
+    notes: list[WorkNote] = field(default_factory=list)
 
 
-def apply_events(connection: Connection, submitted: Sequence[tuple[Event, str]]) -> list[Outcome]:
+def apply_events(
+    connection: Connection, submitted: Sequence[tuple[Event, str]], *, desk: ServiceDesk
+) -> list[Outcome]:
     """Apply ``(event, author)`` pairs in order; one outcome each. Raises ``Interference`` (nothing
     written that the caller's transaction should keep) when another writer got in between."""
-    plan = _plan(connection, submitted)
-    _write(connection, plan)
+    plan = _plan(connection, submitted, desk)
+    _write(connection, plan, desk)
     return plan.outcomes
 
 
-def apply_one(connection: Connection, event: Event, author: str) -> Outcome:
+def apply_one(connection: Connection, event: Event, author: str, *, desk: ServiceDesk) -> Outcome:
     """The event alone in a savepoint of its own: another writer's interference is this event's 409."""
     try:
         with connection.begin_nested():
-            return apply_events(connection, [(event, author)])[0]
+            return apply_events(connection, [(event, author)], desk=desk)[0]
     except Interference as interference:
         if interference.what == "ledger":
             return _id_reused(event)
         return Conflict(f"Event {event.sequence} of case {event.case_number} is being applied; retry.")
 
 
-def _plan(connection: Connection, submitted: Sequence[tuple[Event, str]]) -> _Plan:
+def _plan(connection: Connection, submitted: Sequence[tuple[Event, str]], desk: ServiceDesk) -> _Plan:
     events = [event for event, _ in submitted]
     cases = {
         row["case_id"]: _Case(row, row["last_sequence"])
@@ -109,7 +111,7 @@ def _plan(connection: Connection, submitted: Sequence[tuple[Event, str]]) -> _Pl
     }
     used_ids = repository.used_event_ids(connection, {event.id for event in events})
     wanted = {e.incident_sys_id for e in events if e.type == CASE_CREATED and e.case_id not in cases}
-    incidents_found = repository.existing_incidents(connection, wanted) if wanted else set()
+    incidents_found = desk.incident_numbers(connection, wanted) if wanted else {}
     plan = _Plan()
     for event, author in submitted:
         try:
@@ -123,7 +125,7 @@ def _decide(
     plan: _Plan,
     cases: dict[str, _Case],
     used_ids: set[str],
-    incidents_found: set[str],
+    incidents_found: dict[str, str],
     event: Event,
     author: str,
 ) -> bool:
@@ -156,7 +158,7 @@ def _decide(
     if message is not None:
         plan.messages.append({"sys_id": new_sys_id(), "case_sys_id": case.row["sys_id"], **message})
     if note:
-        plan.notes.append((case.row["incident_sys_id"], note, author))
+        plan.notes.append(WorkNote(case.row["incident_sys_id"], note, author, key=f"case-event:{event.id}"))
     return True
 
 
@@ -164,7 +166,7 @@ def _id_reused(event: Event) -> Conflict:
     return Conflict(f"Event id {event.id} was already used for another event.")
 
 
-def _start(event: Event, incidents_found: set[str]) -> _Case:
+def _start(event: Event, incidents_found: dict[str, str]) -> _Case:
     """The case row a case.created starts when it overtakes the answer to the request that opened it."""
     if event.type != CASE_CREATED:
         raise NotFound(f"No Microsoft support case {event.case_id} ({event.case_number}) on this connector.")
@@ -174,13 +176,14 @@ def _start(event: Event, incidents_found: set[str]) -> _Case:
         case_id=event.case_id,
         number=event.case_number,
         incident_sys_id=event.incident_sys_id,
+        incident_number=incidents_found[event.incident_sys_id],
         title=str(event.data.get("title", "")),
         created_at=event.occurred_at,
     )
     return _Case(row, 0, new=True)
 
 
-def _write(connection: Connection, plan: _Plan) -> None:
+def _write(connection: Connection, plan: _Plan, desk: ServiceDesk) -> None:
     new = [case.row for case in plan.cases.values() if case.new]
     # Updated in sys_id order, the same in every writer, so two PostgreSQL writers touching the same cases
     # wait for each other instead of deadlocking.
@@ -202,7 +205,7 @@ def _write(connection: Connection, plan: _Plan) -> None:
     if plan.messages:
         repository.insert_messages(connection, plan.messages)
     if plan.notes:
-        incidents.write_journals(connection, Journal.WORK_NOTES, plan.notes)
+        desk.add_work_notes(connection, plan.notes)
 
 
 def _text(data: dict[str, Any], key: str) -> str:

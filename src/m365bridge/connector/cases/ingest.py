@@ -25,6 +25,8 @@ from sqlalchemy import Engine
 
 from m365bridge.connector.cases.events import Event, Interference, Outcome, apply_events, apply_one
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.servicedesk import BUILTIN, desk_for
+from m365bridge.connector.servicedesk.port import ServiceDesk
 from m365bridge.shared.db import WRITE_INTENT
 from m365bridge.shared.errors import UserError
 
@@ -42,9 +44,10 @@ class _Queued:
 class EventWriter:
     """Applies submitted events in batches on its own thread; ``submit`` returns the event's outcome."""
 
-    def __init__(self, engine: Engine, *, max_batch: int) -> None:
+    def __init__(self, engine: Engine, *, max_batch: int, desk: ServiceDesk = BUILTIN) -> None:
         self.engine = engine
         self.max_batch = max_batch
+        self.desk = desk
         self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._running = False
@@ -101,17 +104,20 @@ class EventWriter:
             connection.execution_options(**WRITE_INTENT)
             try:
                 with connection.begin():
-                    return apply_events(connection, submitted)
+                    return apply_events(connection, submitted, desk=self.desk)
             except Interference:
                 pass  # rolled back; nothing of the batch was kept
             with connection.begin():
-                return [apply_one(connection, event, author) for event, author in submitted]
+                return [apply_one(connection, event, author, desk=self.desk) for event, author in submitted]
 
 
 def event_writer(context: ConnectorContext) -> EventWriter:
     """This context's writer (one per process and database)."""
     writer: EventWriter | None = context.extras.get(EXTRAS_KEY)
     if writer is None:
-        fresh = EventWriter(context.engine, max_batch=context.settings.inbound_event_batch_max)
+        settings = context.settings
+        fresh = EventWriter(
+            context.engine, max_batch=settings.inbound_event_batch_max, desk=desk_for(context)
+        )
         writer = context.extras.setdefault(EXTRAS_KEY, fresh)
     return writer

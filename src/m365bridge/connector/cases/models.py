@@ -11,8 +11,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from m365bridge.connector.db import Base
-from m365bridge.connector.incidents.models import new_sys_id
+from m365bridge.connector.db import Base, new_sys_id
 from m365bridge.shared.orm import UTCDateTime, utcnow
 
 RESOLVED = "resolved"
@@ -25,6 +24,9 @@ class SupportCase(Base):
     case_id: Mapped[str] = mapped_column(String(36), unique=True)
     number: Mapped[str] = mapped_column(String(40))
     incident_sys_id: Mapped[str] = mapped_column(String(32), index=True)
+    # The incident's number beside its sys_id: the desk's own keys, so a remote instance's incidents work too
+    # (no foreign key to the built-in incident table).
+    incident_number: Mapped[str] = mapped_column(String(40), default="")
     title: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(40), default="new")

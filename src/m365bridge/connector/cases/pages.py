@@ -17,8 +17,8 @@ from m365bridge.connector.cases.contact import ContactRequest
 from m365bridge.connector.cases.endpoints import REPLY_ROLES
 from m365bridge.connector.cases.service import SupportUnavailable
 from m365bridge.connector.context import get_context
-from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.m365.tab import tab_page
+from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.roles import APP_ADMINISTRATOR
 from m365bridge.connector.web.templating import redirect, render
@@ -37,8 +37,9 @@ def _tab(sys_id: str) -> str:
 
 
 def _error_page(request: Request, sys_id: str, user: Principal, error: UserError) -> Response:
-    with get_context(request).sessions() as session:
-        incident = incidents.get_incident(session, sys_id)
+    context = get_context(request)
+    with context.sessions() as session:
+        incident = desk_for(context).get_incident(session, sys_id)
         # The whole tab, insights half included, with the message at the top of the form.
         return tab_page(request, session, incident, user, status=error.status_code, error=str(error))
 

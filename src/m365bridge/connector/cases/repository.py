@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from m365bridge.connector.cases.models import CaseEvent, CaseMessage, SupportCase
-from m365bridge.connector.incidents.models import Incident, new_sys_id
+from m365bridge.connector.db import new_sys_id
 
 
 def by_case_id(session: Session, case_id: str) -> SupportCase | None:
@@ -83,7 +83,6 @@ _UPDATE_CASE_STATE = (
     .values({name: bindparam(name) for name in CASE_STATE})
 )
 _USED_EVENT_IDS = select(_EVENTS.c.id).where(_EVENTS.c.id.in_(bindparam("event_ids", expanding=True)))
-_EXISTING_INCIDENTS = select(Incident.sys_id).where(Incident.sys_id.in_(bindparam("sys_ids", expanding=True)))
 _INSERT_CASE = insert(_CASES)
 _INSERT_EVENT = insert(_EVENTS)
 _INSERT_MESSAGE = insert(cast(Table, CaseMessage.__table__))
@@ -100,12 +99,10 @@ def used_event_ids(connection: Connection, event_ids: Collection[str]) -> set[st
     return set(connection.scalars(_USED_EVENT_IDS, {"event_ids": list(event_ids)}))
 
 
-def existing_incidents(connection: Connection, sys_ids: Collection[str]) -> set[str]:
-    return set(connection.scalars(_EXISTING_INCIDENTS, {"sys_ids": list(sys_ids)}))
-
-
 def new_case_row(*, created_at: dt.datetime, **values: Any) -> dict[str, Any]:
-    """Every column of a new case row started by its case.created event (a fresh sys_id, sequence 0)."""
+    """Every column of a new case row (a fresh sys_id, sequence 0). The one way a case row starts, whether a
+    case.created event starts it (``events``) or the support service's answer does (``service``); both
+    insert it with ``insert_cases``."""
     fresh = {"sys_id": new_sys_id(), "created_at": created_at, "updated_at": created_at, "last_sequence": 0}
     return {**_CASE_DEFAULTS, **fresh, **values}
 

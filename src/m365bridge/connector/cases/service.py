@@ -18,9 +18,9 @@ from m365bridge.connector.cases import repository
 from m365bridge.connector.cases.contact import MESSAGE_MAX, ContactRequest
 from m365bridge.connector.cases.models import CaseMessage, SupportCase
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.registry.token_client import TokenError, TokenRetriableError
+from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.setup.gate import SetupView, require_setup
 from m365bridge.connector.support.client import (
     SupportClient,
@@ -108,7 +108,7 @@ def contact_support(
     """Open a case for the incident; a repeated ``idempotency_key`` returns the same case, never two."""
     with transaction(context.sessions) as session:
         setup = require_setup(session, feature="cases")
-        incident = incidents.get_incident(session, incident_sys_id)
+        incident = desk_for(context).get_incident(session, incident_sys_id)
         request.check()
         admin_email = admin_email_for(session, user_id, setup)
         opened_by = users.get_user(session, user_id).user_name
@@ -234,15 +234,21 @@ def _store(session: Session, answer: Case, opened_by: str | None) -> SupportCase
     """The case as the service answered, merged into the row case events may already have started."""
     case = repository.by_case_id(session, answer.id)
     if case is None:
+        # Started the one way case rows are (``repository.new_case_row``), as a case.created event does.
+        row = repository.new_case_row(
+            case_id=answer.id,
+            number=answer.number,
+            incident_sys_id=answer.incident.sys_id,
+            status=answer.status,
+            created_at=answer.created_at or utcnow(),
+        )
         try:
             with session.begin_nested():
-                case = SupportCase(case_id=answer.id, last_sequence=0, status=answer.status)
-                _describe(case, answer, opened_by)
-                session.add(case)
-        except IntegrityError:  # case.created was applied meanwhile: update that row instead
-            case = repository.by_case_id(session, answer.id)
-            if case is None:
-                raise
+                repository.insert_cases(session.connection(), [row])
+        except IntegrityError:
+            pass  # case.created was applied meanwhile: that row is the one to update
+        case = repository.by_case_id(session, answer.id)
+        assert case is not None  # inserted just now, or by the case.created that got in first
     _describe(case, answer, opened_by)
     return case
 
@@ -250,6 +256,7 @@ def _store(session: Session, answer: Case, opened_by: str | None) -> SupportCase
 def _describe(case: SupportCase, answer: Case, opened_by: str | None) -> None:
     case.number = answer.number
     case.incident_sys_id = answer.incident.sys_id
+    case.incident_number = answer.incident.number
     case.title = answer.title
     case.description = answer.description
     case.contact_name = answer.contact.name

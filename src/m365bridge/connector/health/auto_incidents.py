@@ -2,30 +2,33 @@
 
 After each sync: every open issue without an incident gets one (title → short description, issue type →
 impact, status → urgency, the rest → description); each new Microsoft post becomes a work note until the
-incident is closed; and, when asked, the incident is resolved once Microsoft resolves the issue.
+incident is closed; and, when asked, the incident is resolved once Microsoft resolves the issue. The
+incidents are the service desk's, reached through its port.
 
 Exactly one incident per issue, across restarts and concurrent runs: the incident and its link row are
-written in one transaction, and the link's primary key is the issue id, so a second run's insert fails and
-its whole transaction (incident included) is rolled back.
+written in one transaction (a remote desk's creation goes to its outbox in that transaction), and the link's
+primary key is the issue id, so a second run's insert fails and its whole transaction (incident included)
+is rolled back.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.db import new_sys_id
+from m365bridge.connector.health import repository
 from m365bridge.connector.health.matching import post_text
 from m365bridge.connector.health.models import AutoIncidentLink, AutoIncidentSettings, ServiceHealthIssue
-from m365bridge.connector.incidents import service as incidents
-from m365bridge.connector.incidents.models import Incident, new_sys_id
-from m365bridge.connector.incidents.table import DONE_STATES, TEXT_MAX_LENGTHS, Journal
+from m365bridge.connector.incidents.table import TEXT_MAX_LENGTHS
+from m365bridge.connector.servicedesk import desk_for
+from m365bridge.connector.servicedesk.port import DeskIncident, NewIncident, ServiceDesk, WorkNote
 from m365bridge.shared.db import transaction
+from m365bridge.shared.errors import NotFound
 
 CLOSE_CODE = "Closed/Resolved by Caller"
 CLOSE_NOTES = (
@@ -44,63 +47,63 @@ class AutoIncidentOutcome:
 
 
 def settings_of(session: Session) -> AutoIncidentSettings:
-    return session.get(AutoIncidentSettings, 1) or AutoIncidentSettings(id=1, enabled=False)
+    return repository.auto_incident_settings(session) or AutoIncidentSettings(id=1, enabled=False)
 
 
 def apply_auto_incidents(context: ConnectorContext) -> AutoIncidentOutcome:
     """Create, update and resolve the linked incidents; safe to run twice, or twice at once."""
+    desk = desk_for(context)
     outcome = AutoIncidentOutcome()
     with transaction(context.sessions) as session:
-        config = settings_of(session)
-        if not config.enabled:
+        if not settings_of(session).enabled:
             return outcome
-        linked = set(session.scalars(select(AutoIncidentLink.issue_id)))
-        fresh = [
-            issue.id
-            for issue in session.scalars(
-                select(ServiceHealthIssue).where(ServiceHealthIssue.is_resolved.is_(False))
-            )
-            if issue.id not in linked
-        ]
+        fresh = repository.unlinked_open_issue_ids(session)
     for issue_id in fresh:
-        outcome.created += _create(context, issue_id)
+        outcome.created += _create(context, desk, issue_id)
     with transaction(context.sessions) as session:
-        issue_ids = list(session.scalars(select(AutoIncidentLink.issue_id)))
+        issue_ids = repository.linked_issue_ids(session)
     for issue_id in issue_ids:
+        # The incident is read first, outside the writer unit: a remote desk's read is an HTTP call.
+        with transaction(context.sessions) as session:
+            incident = _linked_incident(session, desk, issue_id)
+        if incident is None or incident.done:
+            continue  # posting stops once the incident is closed
         with transaction(context.sessions, write=True) as session:
-            # A write first, for the same reason as in _create: concurrent runs take turns per link.
-            session.execute(
-                update(AutoIncidentLink)
-                .where(AutoIncidentLink.issue_id == issue_id)
-                .values(posts_posted=AutoIncidentLink.posts_posted)
-            )
-            link = session.get(AutoIncidentLink, issue_id)
+            link = repository.take_link(session, issue_id)
             if link is not None:
-                _follow(session, settings_of(session), link, outcome)
+                _follow(session, desk, settings_of(session), link, outcome)
     return outcome
 
 
-def _create(context: ConnectorContext, issue_id: str) -> int:
+def _linked_incident(session: Session, desk: ServiceDesk, issue_id: str) -> DeskIncident | None:
+    sys_id = repository.incident_of_link(session, issue_id)
+    if sys_id is None:
+        return None
+    try:
+        return desk.get_incident(session, sys_id)
+    except NotFound:
+        return None
+
+
+def _create(context: ConnectorContext, desk: ServiceDesk, issue_id: str) -> int:
     try:
         with transaction(context.sessions, write=True) as session:
             # The link goes in first: the insert takes the write lock (a concurrent run waits here rather
             # than failing on a stale read), and a run that comes second fails here, before any incident.
             link = AutoIncidentLink(issue_id=issue_id, incident_sys_id=new_sys_id(), posts_posted=0)
-            session.add(link)
-            session.flush()
-            issue = session.get(ServiceHealthIssue, issue_id)
+            repository.add_link(session, link)
+            issue = repository.get_issue(session, issue_id)
             if issue is None:
                 raise IntegrityError("issue gone", None, LookupError(issue_id))
-            incident = incidents.create_incident(
-                session, _fields(issue, settings_of(session)), incidents.SYSTEM
-            )
-            link.incident_sys_id = incident.sys_id
+            created = desk.create_incident(session, _new_incident(issue, settings_of(session)))
+            if created is not None:
+                link.incident_sys_id, link.incident_number = created.sys_id, created.number
     except IntegrityError:
         return 0  # another run linked this issue first; its incident is the one
     return 1
 
 
-def _fields(issue: ServiceHealthIssue, config: AutoIncidentSettings) -> dict[str, Any]:
+def _new_incident(issue: ServiceHealthIssue, config: AutoIncidentSettings) -> NewIncident:
     scope = " / ".join(part for part in (issue.service, issue.feature, issue.feature_group) if part)
     description = "\n".join(
         [
@@ -111,37 +114,46 @@ def _fields(issue: ServiceHealthIssue, config: AutoIncidentSettings) -> dict[str
             f"Started: {issue.start_at:%Y-%m-%d %H:%M UTC}" if issue.start_at else "",
         ]
     ).strip()
-    fields: dict[str, Any] = {
-        "short_description": issue.title[:160],
-        # Graph's impact text has no documented bound; the incident's field has.
-        "description": description[: TEXT_MAX_LENGTHS["description"]],
-        "impact": IMPACT.get(issue.classification, 3),
-        "urgency": URGENCY.get(issue.status, 3),
+    fields = {
         "assignment_group": config.assignment_group,
         "category": config.category,
         "subcategory": config.subcategory,
-        "correlation_id": issue.id,
-        "correlation_display": "Microsoft 365 service health",
     }
     if config.assigned_to:
         fields["assigned_to"] = config.assigned_to
-    return fields
+    return NewIncident(
+        correlation_id=issue.id,
+        correlation_display="Microsoft 365 service health",
+        short_description=issue.title[:160],
+        # Graph's impact text has no documented bound; the incident's field has.
+        description=description[: TEXT_MAX_LENGTHS["description"]],
+        impact=IMPACT.get(issue.classification, 3),
+        urgency=URGENCY.get(issue.status, 3),
+        fields=fields,
+    )
 
 
 def _follow(
-    session: Session, config: AutoIncidentSettings, link: AutoIncidentLink, outcome: AutoIncidentOutcome
+    session: Session,
+    desk: ServiceDesk,
+    config: AutoIncidentSettings,
+    link: AutoIncidentLink,
+    outcome: AutoIncidentOutcome,
 ) -> None:
-    incident = session.get(Incident, link.incident_sys_id)
-    issue = session.get(ServiceHealthIssue, link.issue_id)
-    if incident is None or issue is None or incident.state in DONE_STATES:
-        return  # posting stops once the incident is closed
+    issue = repository.get_issue(session, link.issue_id)
+    if issue is None:
+        return
     posts = sorted(issue.posts or [], key=lambda post: post.get("createdDateTime") or "")
-    for post in posts[link.posts_posted :]:
-        incidents.add_journal(session, incident, Journal.WORK_NOTES, post_text(post), "system")
-        outcome.notes += 1
+    notes = [
+        WorkNote(link.incident_sys_id, post_text(post), "system", key=f"health:{issue.id}:post:{n}")
+        for n, post in enumerate(posts[link.posts_posted :], start=link.posts_posted)
+    ]
+    if notes:
+        desk.add_work_notes(session.connection(), notes)
+        outcome.notes += len(notes)
     link.posts_posted = len(posts)
     if config.auto_resolve and issue.is_resolved:
         when = issue.end_at or issue.last_modified_at
-        notes = CLOSE_NOTES.format(when=when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
-        incidents.resolve_incident(session, incident, CLOSE_CODE, notes, incidents.SYSTEM)
+        notes_text = CLOSE_NOTES.format(when=when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"))
+        desk.resolve_incident(session, link.incident_sys_id, CLOSE_CODE, notes_text)
         outcome.resolved += 1

@@ -110,6 +110,9 @@ class AutoIncidentLink(Base):
 
     issue_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     incident_sys_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # The incident's number beside its sys_id: the desk's own keys, so a remote instance's incidents work too
+    # (no foreign key to the built-in incident table).
+    incident_number: Mapped[str] = mapped_column(String(40), default="")
     # Microsoft posts already written to the incident as work notes.
     posts_posted: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.health.models import (
     AutoIncidentLink,
+    AutoIncidentSettings,
     ServiceHealthIssue,
     ServiceMessage,
     SyncLease,
     SyncRun,
     SyncState,
 )
-from m365bridge.connector.incidents.models import Incident
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -161,10 +161,54 @@ def issues_with_incidents(
 ) -> Sequence[tuple[ServiceHealthIssue, str | None, str | None]]:
     """The newest issues with the number and sys_id of each one's auto-created incident, if any."""
     rows = session.execute(
-        select(ServiceHealthIssue, Incident.number, Incident.sys_id)
+        select(ServiceHealthIssue, AutoIncidentLink.incident_number, AutoIncidentLink.incident_sys_id)
         .outerjoin(AutoIncidentLink, AutoIncidentLink.issue_id == ServiceHealthIssue.id)
-        .outerjoin(Incident, Incident.sys_id == AutoIncidentLink.incident_sys_id)
         .order_by(ServiceHealthIssue.last_modified_at.desc(), ServiceHealthIssue.id)
         .limit(limit)
     )
     return [(issue, number, sys_id) for issue, number, sys_id in rows]
+
+
+def auto_incident_settings(session: Session) -> AutoIncidentSettings | None:
+    return session.get(AutoIncidentSettings, 1)
+
+
+def unlinked_open_issue_ids(session: Session) -> list[str]:
+    """Open issues that have no automatic incident yet."""
+    query = (
+        select(ServiceHealthIssue.id)
+        .outerjoin(AutoIncidentLink, AutoIncidentLink.issue_id == ServiceHealthIssue.id)
+        .where(ServiceHealthIssue.is_resolved.is_(False), AutoIncidentLink.issue_id.is_(None))
+    )
+    return list(session.scalars(query))
+
+
+def linked_issue_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(AutoIncidentLink.issue_id)))
+
+
+def add_link(session: Session, link: AutoIncidentLink) -> None:
+    """Insert the link at once: raises IntegrityError when another run linked the issue first."""
+    session.add(link)
+    session.flush()
+
+
+def take_link(session: Session, issue_id: str) -> AutoIncidentLink | None:
+    """The link, after a write to its row: the unit becomes a writer at once, so concurrent runs take turns
+    per link instead of acting on a stale read."""
+    session.execute(
+        update(AutoIncidentLink)
+        .where(AutoIncidentLink.issue_id == issue_id)
+        .values(posts_posted=AutoIncidentLink.posts_posted)
+    )
+    return session.get(AutoIncidentLink, issue_id)
+
+
+def incident_of_link(session: Session, issue_id: str) -> str | None:
+    return session.scalar(
+        select(AutoIncidentLink.incident_sys_id).where(AutoIncidentLink.issue_id == issue_id)
+    )
+
+
+def get_issue(session: Session, issue_id: str) -> ServiceHealthIssue | None:
+    return session.get(ServiceHealthIssue, issue_id)

@@ -4,18 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from sqlalchemy import Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from m365bridge.connector.db import Base
+from m365bridge.connector.db import Base, new_sys_id
 from m365bridge.shared.orm import UTCDateTime, utcnow
 
-
-def new_sys_id() -> str:
-    """A ServiceNow sys_id: 32 lowercase hex characters."""
-    return secrets.token_hex(16)
+__all__ = ["Incident", "JournalEntry", "NumberCounter", "new_sys_id"]
 
 
 class Incident(Base):

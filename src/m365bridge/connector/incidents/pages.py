@@ -129,6 +129,12 @@ def form_context(session: Session, incident: Incident | None, user: Principal, t
     }
 
 
+def form_context_for(session: Session, sys_id: str, user: Principal, tab: str) -> dict[str, Any]:
+    """``form_context`` of the incident with that sys_id, for a feature's page extending the form (features
+    know incidents through the service-desk port, not as rows of this table)."""
+    return form_context(session, service.get_incident(session, sys_id), user, tab)
+
+
 def visible_tabs(user: Principal) -> dict[str, str]:
     """The Microsoft 365 support tab only for insights users and app administrators (row 1 of the guide)."""
     return {key: label for key, label in TABS.items() if key != "m365" or user.has_role(*M365_TAB_ROLES)}

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -120,6 +133,34 @@ def insert_journal_entries(connection: Connection, rows: list[dict[str, Any]]) -
     """Journal rows (every column given) by one prebuilt Core executemany, without a session or ORM objects
     (hot paths)."""
     connection.execute(_INSERT_JOURNAL, rows)
+
+
+_INCIDENT_NUMBERS = select(Incident.sys_id, Incident.number).where(
+    Incident.sys_id.in_(bindparam("sys_ids", expanding=True))
+)
+
+
+def incident_numbers(connection: Connection, sys_ids: Collection[str]) -> dict[str, str]:
+    """sys_id → number of those of ``sys_ids`` that exist, by one prebuilt Core query (hot path)."""
+    rows = connection.execute(_INCIDENT_NUMBERS, {"sys_ids": list(sys_ids)})
+    return {row.sys_id: row.number for row in rows}
+
+
+def changed_after(
+    session: Session, after: tuple[dt.datetime, str] | None, *, limit: int
+) -> Sequence[Incident]:
+    """Incidents in ``(sys_updated_on, sys_id)`` order after that position (from the start when None)."""
+    statement = select(Incident)
+    if after is not None:
+        updated_on, sys_id = after
+        statement = statement.where(
+            or_(
+                Incident.sys_updated_on > updated_on,
+                and_(Incident.sys_updated_on == updated_on, Incident.sys_id > sys_id),
+            )
+        )
+    statement = statement.order_by(Incident.sys_updated_on, Incident.sys_id).limit(limit)
+    return session.scalars(statement).all()
 
 
 def get_journal_entry(session: Session, sys_id: str) -> JournalEntry | None:

@@ -1,8 +1,8 @@
-"""Incident logic the Table API, the pages, the CLI and other features share. Never commits.
+"""Incident logic of the built-in service desk. Never commits.
 
-Other features call ``get_incident``, ``create_incident``, ``update_incident``, ``add_journal`` and
-``list_journal``. ``add_journal`` is on a hot path (service-health and case updates): it only adds one row
-and never loads or touches the incident.
+The Table API, the pages and the CLI call it; the connector's features reach incidents only through the
+service-desk port, whose built-in adapter (``connector/servicedesk/builtin.py``) calls it. ``add_journal``
+only adds rows and never loads or touches the incident.
 """
 
 from __future__ import annotations
@@ -135,23 +135,12 @@ def delete_incident(session: Session, incident: Incident) -> None:
     repository.delete(session, incident)
 
 
-def add_journal(
-    session: Session, incident: Incident | str, element: str, value: str, author: str
-) -> JournalEntry:
+def add_journal(session: Session, incident: Incident | str, element: str, value: str, author: str) -> None:
     """Append a work note or comment. Takes the incident or just its sys_id, so callers on a hot path need
-    not load it; the entry is written with the session's next flush."""
-    _check_journal(element)
+    not load it. The same single path as ``write_journals`` (one Core insert on the session's connection,
+    written at once), so a journal entry is built and stored one way only."""
     element_id = incident if isinstance(incident, str) else incident.sys_id
-    entry = JournalEntry(
-        name="incident",
-        element_id=element_id,
-        element=str(element),
-        value=value,
-        sys_created_by=author,
-        sys_created_on=utcnow(),
-    )
-    session.add(entry)
-    return entry
+    write_journals(session.connection(), element, [(element_id, value, author)])
 
 
 def _check_journal(element: str) -> None:
@@ -160,9 +149,10 @@ def _check_journal(element: str) -> None:
 
 
 def write_journals(connection: Connection, element: str, entries: Sequence[tuple[str, str, str]]) -> None:
-    """``add_journal`` for many ``(incident sys_id, text, author)`` entries at once on a Core connection (one
-    executemany, no session or ORM objects), for callers that write many entries in one transaction
-    (inbound case events). Each entry is stamped as it is prepared, so they keep their order."""
+    """Journal entries for many ``(incident sys_id, text, author)`` at once on a Core connection (one
+    executemany, no ORM objects): the only way entries are written, fast enough for callers that write
+    many in one transaction (inbound case events). Each entry is stamped as it is prepared, so they keep
+    their order."""
     _check_journal(element)
     rows = [
         {

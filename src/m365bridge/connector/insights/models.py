@@ -19,6 +19,9 @@ class InsightResult(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_sys_id: Mapped[str] = mapped_column(String(32), index=True)
+    # The incident's number beside its sys_id: the desk's own keys, so a remote instance's incidents work too
+    # (no foreign key to the built-in incident table).
+    incident_number: Mapped[str] = mapped_column(String(40), default="")
     query_text: Mapped[str] = mapped_column(Text, default="")
     # "insights" (the incident's own text) or "search" (text typed in the search box).
     kind: Mapped[str] = mapped_column(String(20))

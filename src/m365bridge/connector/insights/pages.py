@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.dependencies import Principal, require_ui_user
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
-from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.insights import service
 from m365bridge.connector.insights.endpoints import TAB_ROLES
 from m365bridge.connector.m365.tab import tab_page
+from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.web.templating import redirect
 from m365bridge.shared.errors import UserError
 
@@ -28,7 +28,7 @@ def _ask(
     user: Principal,
     search: str | None,
 ) -> Response:
-    incident = incidents.get_incident(session, sys_id)
+    incident = desk_for(context).get_incident(session, sys_id)
     try:
         service.run_insights(context, session, incident, user, search=search)
     except UserError as error:
@@ -68,9 +68,10 @@ def feedback(
     result_id: str = Form(...),
     vote: str = Form(...),
     user: Principal = Depends(require_ui_user(*TAB_ROLES)),
+    context: ConnectorContext = Depends(get_context),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    incident = incidents.get_incident(session, sys_id)
+    incident = desk_for(context).get_incident(session, sys_id)
     try:
         service.record_feedback(session, incident, user, result_id=result_id, vote=vote)
     except UserError as error:

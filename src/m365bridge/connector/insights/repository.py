@@ -13,10 +13,18 @@ from m365bridge.shared.orm import utcnow
 
 
 def add_result(
-    session: Session, *, incident_sys_id: str, query_text: str, kind: str, result: dict[str, Any], by: str
+    session: Session,
+    *,
+    incident_sys_id: str,
+    incident_number: str,
+    query_text: str,
+    kind: str,
+    result: dict[str, Any],
+    by: str,
 ) -> InsightResult:
     row = InsightResult(
         incident_sys_id=incident_sys_id,
+        incident_number=incident_number,
         query_text=query_text,
         kind=kind,
         result=result,

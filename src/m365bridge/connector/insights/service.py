@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.auth.dependencies import Principal
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health.matching import IssueIndexCache, IssueMatch, match_issues
-from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.insights import repository, solutions
 from m365bridge.connector.insights.models import InsightResult
+from m365bridge.connector.servicedesk.port import DeskIncident
 from m365bridge.connector.setup.gate import Feature, SetupView, current_setup, require_setup
 from m365bridge.connector.setup.modes import Mode
 from m365bridge.shared.errors import UserError
@@ -46,7 +46,7 @@ def allowed_setup(session: Session) -> SetupView:
 def run_insights(
     context: ConnectorContext,
     session: Session,
-    incident: Incident,
+    incident: DeskIncident,
     user: Principal,
     *,
     search: str | None = None,
@@ -70,7 +70,6 @@ def run_insights(
     if view.mode is not Mode.NONE:
         matches = match_issues(session, health_text, cache=issue_index(context))
         health = [issue_json(match) for match in matches]
-    sys_id = incident.sys_id
     # End this request's read snapshot before calling out: the outbound log commits on a connection of its
     # own meanwhile, and SQLite refuses a write from a snapshot older than that commit. Nothing was written.
     session.rollback()
@@ -78,7 +77,8 @@ def run_insights(
     result = {"serviceHealth": health, "solutions": answer.solutions, "warnings": answer.warnings}
     return repository.add_result(
         session,
-        incident_sys_id=sys_id,
+        incident_sys_id=incident.sys_id,
+        incident_number=incident.number,
         query_text=text,
         kind=kind,
         result=result,
@@ -117,7 +117,7 @@ def feedback_enabled(session: Session) -> bool:
 
 
 def record_feedback(
-    session: Session, incident: Incident, user: Principal, *, result_id: str, vote: str
+    session: Session, incident: DeskIncident, user: Principal, *, result_id: str, vote: str
 ) -> None:
     """Keep the user's thumbs up or down on one result; refused when the feedback switch is off."""
     if not feedback_enabled(session):
@@ -131,5 +131,5 @@ def record_feedback(
     )
 
 
-def stored_results(session: Session, incident: Incident) -> list[InsightResult]:
+def stored_results(session: Session, incident: DeskIncident) -> list[InsightResult]:
     return list(repository.results_of(session, incident.sys_id))

@@ -13,19 +13,19 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.dependencies import Principal, require_ui_user
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
-from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.incidents.endpoints import READ_ROLES
-from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.insights.endpoints import TAB_ROLES
 from m365bridge.connector.logs import system_log
 from m365bridge.connector.m365.tab import tab_page
+from m365bridge.connector.servicedesk import desk_for
+from m365bridge.connector.servicedesk.port import DeskIncident
 from m365bridge.connector.web.templating import redirect
 from m365bridge.shared.db import transaction
 
 router = APIRouter(tags=["Microsoft 365 support tab"], include_in_schema=False)
 
 
-def _hidden(context: ConnectorContext, incident: Incident, user: Principal) -> Response:
+def _hidden(context: ConnectorContext, incident: DeskIncident, user: Principal) -> Response:
     # A GET's session only reads; the log line is written by a writer unit of its own (the SQLite writer
     # rule: a transaction that reads and then writes can meet "database is locked").
     with transaction(context.sessions, write=True) as log_session:
@@ -46,7 +46,8 @@ def support_tab(
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    incident = incidents.get_incident(session, sys_id)
+    context = get_context(request)
+    incident = desk_for(context).get_incident(session, sys_id)
     if not user.has_role(*TAB_ROLES):
-        return _hidden(get_context(request), incident, user)
+        return _hidden(context, incident, user)
     return tab_page(request, session, incident, user)

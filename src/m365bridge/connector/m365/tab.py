@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.auth.dependencies import Principal
 from m365bridge.connector.cases import service as cases
 from m365bridge.connector.cases.endpoints import REPLY_ROLES
-from m365bridge.connector.incidents.models import Incident
-from m365bridge.connector.incidents.pages import form_context
+from m365bridge.connector.incidents.pages import form_context_for
 from m365bridge.connector.insights import repository as insights_repository
 from m365bridge.connector.insights import service as insights
+from m365bridge.connector.servicedesk.port import DeskIncident
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.roles import APP_ADMINISTRATOR
@@ -47,7 +47,7 @@ class Tab:
     sections: tuple[Section, ...]
 
 
-def build_tab(session: Session, incident: Incident, user: Principal) -> Tab:
+def build_tab(session: Session, incident: DeskIncident, user: Principal) -> Tab:
     return Tab(
         (
             Section("insights", "insights/panel.html", _insights(session, incident, user)),
@@ -59,21 +59,21 @@ def build_tab(session: Session, incident: Incident, user: Principal) -> Tab:
 def tab_page(
     request: Request,
     session: Session,
-    incident: Incident,
+    incident: DeskIncident,
     user: Principal,
     *,
     status: int = 200,
     **extra: str,
 ) -> Response:
     """The incident form showing the tab; ``extra`` (``error``) goes to the form's template."""
-    context = form_context(session, incident, user, "m365")
+    context = form_context_for(session, incident.sys_id, user, "m365")
     support_tab = build_tab(session, incident, user)
     return render(
         request, "m365/tab_page.html", status_code=status, **context, support_tab=support_tab, **extra
     )
 
 
-def _insights(session: Session, incident: Incident, user: Principal) -> dict[str, Any]:
+def _insights(session: Session, incident: DeskIncident, user: Principal) -> dict[str, Any]:
     return {
         "results": insights.stored_results(session, incident),
         "feedback": insights.feedback_enabled(session),
@@ -81,7 +81,7 @@ def _insights(session: Session, incident: Incident, user: Principal) -> dict[str
     }
 
 
-def _support(session: Session, incident: Incident, principal: Principal) -> dict[str, Any]:
+def _support(session: Session, incident: DeskIncident, principal: Principal) -> dict[str, Any]:
     cases_here = [
         (c, list(cases.thread(session, c))) for c in cases.cases_for_incident(session, incident.sys_id)
     ]

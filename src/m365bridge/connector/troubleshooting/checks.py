@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases.service import TICKET_NOT_SAVED
+from m365bridge.connector.servicedesk.port import ServiceDesk
 from m365bridge.connector.setup.gate import SETUP_INCOMPLETE, SETUP_NOT_CONFIRMED, current_setup
 from m365bridge.connector.setup.modes import FEATURES
 from m365bridge.connector.troubleshooting import evidence, repository
@@ -61,9 +62,15 @@ def _gate_lines(session: Session, message: str) -> tuple[str, ...]:
     return evidence.lines(evidence.log_lines(session, message))
 
 
-def stored_insights(session: Session) -> list[Failure]:
+def _known(session: Session, desk: ServiceDesk, sys_ids: set[str]) -> set[str]:
+    return set(desk.incident_numbers(session.connection(), sys_ids)) if sys_ids else set()
+
+
+def stored_insights(session: Session, desk: ServiceDesk) -> list[Failure]:
     """Row 14: stored recommended solutions whose incident is gone (deleted or re-created)."""
-    orphans = repository.orphan_insight_incidents(session)
+    stored = repository.insight_incidents(session)
+    known = _known(session, desk, {sys_id for sys_id, _ in stored})
+    orphans = [(sys_id, count) for sys_id, count in stored if sys_id not in known]
     if not orphans:
         return []
     return [
@@ -103,9 +110,11 @@ def case_network(session: Session) -> list[Failure]:
     ]
 
 
-def stored_cases(session: Session) -> list[Failure]:
+def stored_cases(session: Session, desk: ServiceDesk) -> list[Failure]:
     """Row 15: stored cases whose incident is gone (deleted or re-created)."""
-    orphans = repository.orphan_cases(session)
+    cases = repository.all_cases(session)
+    known = _known(session, desk, {case.incident_sys_id for case in cases})
+    orphans = [case for case in cases if case.incident_sys_id not in known]
     if not orphans:
         return []
     return [

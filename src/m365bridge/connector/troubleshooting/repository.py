@@ -1,4 +1,5 @@
-"""The doctor's queries: who lacks the tab's roles, and stored answers that lost their incident."""
+"""The doctor's queries: who lacks the tab's roles, and which incidents stored answers and cases name (the
+service desk then says which of those it still has)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases.models import SupportCase
-from m365bridge.connector.incidents.models import Incident
 from m365bridge.connector.insights.models import InsightResult
 from m365bridge.connector.users.models import User, UserRole
 
@@ -23,24 +23,16 @@ def active_users_with_role(session: Session, role: str) -> Sequence[User]:
     return session.scalars(query).all()
 
 
-def orphan_insight_incidents(session: Session) -> list[tuple[str, int]]:
-    """(incident sys_id, stored answers) for stored insights whose incident no longer exists."""
+def insight_incidents(session: Session) -> list[tuple[str, int]]:
+    """(incident sys_id, stored answers) for every incident with stored insights, by sys_id."""
     query = (
         select(InsightResult.incident_sys_id, func.count())
-        .outerjoin(Incident, Incident.sys_id == InsightResult.incident_sys_id)
-        .where(Incident.sys_id.is_(None))
         .group_by(InsightResult.incident_sys_id)
         .order_by(InsightResult.incident_sys_id)
     )
     return [(sys_id, int(count)) for sys_id, count in session.execute(query)]
 
 
-def orphan_cases(session: Session) -> Sequence[SupportCase]:
-    """Stored cases whose incident no longer exists."""
-    query = (
-        select(SupportCase)
-        .outerjoin(Incident, Incident.sys_id == SupportCase.incident_sys_id)
-        .where(Incident.sys_id.is_(None))
-        .order_by(SupportCase.created_at)
-    )
-    return session.scalars(query).all()
+def all_cases(session: Session) -> Sequence[SupportCase]:
+    """Every stored case, oldest first."""
+    return session.scalars(select(SupportCase).order_by(SupportCase.created_at)).all()

@@ -7,19 +7,25 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.context import ConnectorContext
+from m365bridge.connector.servicedesk import desk_for
+from m365bridge.connector.servicedesk.port import ServiceDesk
 from m365bridge.connector.troubleshooting import checks, live
 from m365bridge.connector.troubleshooting.report import CheckResult, DoctorReport, Failure
 from m365bridge.shared.db import transaction
 
 StoredCheck = Callable[[Session], list[Failure]]
+DeskCheck = Callable[[Session, ServiceDesk], list[Failure]]
 
 STORED_CHECKS: tuple[tuple[str, tuple[int, ...], StoredCheck], ...] = (
     ("Microsoft 365 support tab visible to agents", (1,), checks.tab_visibility),
     ("Setup finished and confirmed", (2, 3, 4, 5, 6, 7), checks.setup_gate),
     ("Contact Microsoft support reaches the service", (13,), checks.case_network),
+    ("Ticket details saved", (16,), checks.ticket_details),
+)
+# Stored facts checked against the service desk's incidents.
+DESK_CHECKS: tuple[tuple[str, tuple[int, ...], DeskCheck], ...] = (
     ("Stored recommended solutions have their incident", (14,), checks.stored_insights),
     ("Stored cases have their incident", (15,), checks.stored_cases),
-    ("Ticket details saved", (16,), checks.ticket_details),
 )
 
 
@@ -29,6 +35,9 @@ def run_doctor(context: ConnectorContext, *, live_checks: bool = True) -> Doctor
     with transaction(context.sessions) as session:
         for name, rows, check in STORED_CHECKS:
             report.results.append(CheckResult(name, rows, tuple(check(session))))
+        desk = desk_for(context)
+        for name, rows, desk_check in DESK_CHECKS:
+            report.results.append(CheckResult(name, rows, tuple(desk_check(session, desk))))
     report.results.extend(_live(context, live_checks))
     report.results.sort(key=lambda result: result.rows[0])
     return report
