@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from m365bridge.connector.auth.oidc import cache_of
-from m365bridge.connector.auth.oidc_client import OIDCFetchError
+from m365bridge.connector.auth.oidc.client import OIDCFetchError
+from m365bridge.connector.auth.oidc.keys import cache_of
 from m365bridge.connector.http import outbound_client
 
 INTERNAL = [

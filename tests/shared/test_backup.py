@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -15,6 +16,7 @@ from m365bridge.connector.logs.models import SystemLogLine
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.shared import backup
 from m365bridge.shared.db import transaction
+from m365bridge.shared.errors import UserError
 
 
 def log_lines(context: ConnectorContext) -> list[str]:
@@ -80,3 +82,10 @@ def test_counts_survive_a_restore_exactly(connector_settings: ConnectorSettings,
             assert session.scalar(select(func.count()).select_from(SystemLogLine)) == before
     finally:
         restored.close()
+
+
+def test_a_backup_of_a_folder_without_a_database_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "mistyped"
+    with pytest.raises(UserError, match=f"No database at {missing}"):
+        backup.backup(f"sqlite:///{missing / 'connector.db'}", tmp_path / "out" / "copy.db")
+    assert not missing.exists() and not (tmp_path / "out").exists()

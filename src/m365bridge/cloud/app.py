@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from m365bridge import __version__
 from m365bridge.cloud.cases.delivery import start_background
@@ -24,6 +25,7 @@ from m365bridge.cloud.integration.pages import router as integration_pages
 from m365bridge.cloud.knowledge.endpoints import router as knowledge_router
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.cloud.web.templating import mount_static
+from m365bridge.shared.body_limit import BodyLimitMiddleware, too_large_detail
 from m365bridge.shared.db import transaction
 from m365bridge.shared.headers import SecurityHeaders
 from m365bridge.shared.metrics import install_metrics
@@ -49,6 +51,9 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
 
     app = FastAPI(title="m365bridge cloud", version=__version__, lifespan=lifespan)
     app.state.context = context
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes, refusal=body_too_large
+    )
     install_error_handlers(app)
     install_health(app, context.engine)
     mount_static(app)
@@ -67,3 +72,13 @@ def create_app(settings: CloudSettings | None = None, context: CloudContext | No
     app.include_router(identity_admin_router)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def body_too_large(path: str, limit: int) -> JSONResponse:
+    """The body cap's 413 in the shape the path's clients parse: Entra's token errors, Graph's, or ours."""
+    detail = too_large_detail(limit)
+    if "/oauth2/" in path:
+        return JSONResponse({"error": "invalid_request", "error_description": detail}, status_code=413)
+    if path.startswith("/graph/"):
+        return JSONResponse({"error": {"code": "RequestEntityTooLarge", "message": detail}}, status_code=413)
+    return JSONResponse({"error": {"message": detail}}, status_code=413)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from m365bridge.shared.body_limit import too_large_detail
 from m365bridge.shared.errors import UserError
 
 TOKEN_PATH = "/oauth_token.do"  # noqa: S105 (a path, not a password)
@@ -30,6 +31,7 @@ MESSAGES = {
     404: "No Record found",
     405: "Method not Supported",
     409: "Conflict",
+    413: "Request Entity Too Large",
     415: "Unsupported Media Type",
     429: "Too Many Requests",
 }
@@ -80,6 +82,16 @@ def api_error_response(
     else:
         body = error_body(status_code, detail, message)
     return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+def body_too_large(path: str, limit: int) -> Response:
+    """The body cap's 413 (``shared.body_limit``), shaped as every other answer on that path."""
+    detail = too_large_detail(limit)
+    if path in TOKEN_PATHS:
+        return JSONResponse(token_error_body("invalid_request", detail), status_code=413)
+    if is_api_path(path):
+        return JSONResponse(error_body(413, detail), status_code=413)
+    return JSONResponse({"error": {"message": detail}}, status_code=413)
 
 
 def _validation_detail(exc: RequestValidationError) -> str:

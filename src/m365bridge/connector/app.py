@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from m365bridge import __version__
-from m365bridge.connector.api_errors import install_api_error_handlers
+from m365bridge.connector.api_errors import body_too_large, install_api_error_handlers
 from m365bridge.connector.auth import endpoints as whoami_endpoints
 from m365bridge.connector.auth.allowlist import endpoints as allowlist_endpoints
 from m365bridge.connector.auth.allowlist import pages as allowlist_pages
@@ -40,6 +40,7 @@ from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.users import role_table as users_role_table
 from m365bridge.connector.web.templating import install_web
+from m365bridge.shared.body_limit import BodyLimitMiddleware
 from m365bridge.shared.metrics import install_metrics
 from m365bridge.shared.web import install_error_handlers, install_health
 
@@ -62,6 +63,9 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
 
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)
     app.state.context = context
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes, refusal=body_too_large
+    )
     install_error_handlers(app)
     install_api_error_handlers(app)
     install_web(app)

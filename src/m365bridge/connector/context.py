@@ -30,10 +30,13 @@ def get_context(request: Request) -> ConnectorContext:
 
 
 @contextmanager
-def cli_context(data_dir: Path | None) -> Iterator[ConnectorContext]:
-    """A context for one CLI command (migrated database, keys), closed when the command ends."""
+def cli_context(data_dir: Path | None, *, read_only: bool = False) -> Iterator[ConnectorContext]:
+    """A context for one CLI command (migrated database, keys), closed when the command ends.
+
+    ``read_only`` commands create nothing: see ``ServiceContext.build``.
+    """
     settings = ConnectorSettings(data_dir=data_dir) if data_dir else ConnectorSettings()
-    context = ConnectorContext.build(settings)
+    context = ConnectorContext.build(settings, read_only=read_only)
     try:
         yield context
     finally:

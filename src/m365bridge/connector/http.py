@@ -20,9 +20,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.logs import http_log
 from m365bridge.shared.db import transaction
+from m365bridge.shared.numbers import ascii_digits, whole_number
 from m365bridge.shared.outbound import PinnedTransport
 
 logger = logging.getLogger(__name__)
+# A day: longer than any caller waits (they cap far below it).
+MAX_RETRY_AFTER_SECONDS = 86_400
 
 
 class LoggingTransport(httpx.BaseTransport):
@@ -91,8 +94,11 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
         return None
-    if value.strip().isdigit():
-        return float(value.strip())
+    text = value.strip()
+    if ascii_digits(text):
+        # Beyond a day every caller gives up anyway; a longer value is read as a day, never parsed whole.
+        seconds = whole_number(text, maximum=MAX_RETRY_AFTER_SECONDS)
+        return float(MAX_RETRY_AFTER_SECONDS if seconds is None else seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -21,6 +21,7 @@ from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.demo.provision import provision
 from m365bridge.demo.record import DemoRecord
+from m365bridge.shared.private_files import private_dir, write_private
 from m365bridge.shared.serving import RunningServer, settle_heap, start_in_thread
 from m365bridge.shared.tls import ensure_server_certificate
 
@@ -48,7 +49,7 @@ def run_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int,
 
 
 def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int) -> list[RunningServer]:
-    data_dir = data_dir.resolve()
+    data_dir = private_dir(data_dir.resolve())  # demo.json and both sides' secrets live under it
     tls = ensure_server_certificate(data_dir / "tls")
     cloud_settings = CloudSettings(
         data_dir=data_dir / "cloud",
@@ -67,6 +68,9 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         ca_bundle=tls.ca_cert,  # the connector calls the cloud's https identity, Graph and support service
         allow_private_endpoints=True,  # … at localhost
     )
+    # Commands given only --data-dir (connector doctor, db backup …) then run with the demo's settings.
+    write_settings_file(cloud_settings, ("public_url", "outbound_ca_file", "allow_private_endpoints"))
+    write_settings_file(connector_settings, ("public_url", "ca_bundle", "allow_private_endpoints"))
     cloud_context = CloudContext.build(cloud_settings)
     connector_context = ConnectorContext.build(connector_settings)
     cloud = start_in_thread(create_cloud_app(context=cloud_context), port=cloud_port, tls=tls)
@@ -80,8 +84,17 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         ca_bundle=str(tls.ca_cert),
     )
     provision(record, cloud_context, connector_context)
-    (data_dir / "demo.json").write_text(json.dumps(record.as_json(), indent=2))
+    write_private(data_dir / "demo.json", json.dumps(record.as_json(), indent=2).encode())
     return [cloud, connector]
+
+
+def write_settings_file(settings: CloudSettings | ConnectorSettings, names: tuple[str, ...]) -> None:
+    """The named settings in the side's ``settings.env`` (``shared/settings.py``), which its commands read."""
+    prefix = settings.model_config.get("env_prefix", "")
+    lines = [f"{prefix}{name.upper()}={getattr(settings, name)}" for name in names]
+    private_dir(settings.data_dir)
+    header = "# Written by `m365bridge demo`: this side's settings for commands given --data-dir.\n"
+    write_private(settings.settings_file, (header + "\n".join(lines) + "\n").encode())
 
 
 def _print_summary(record: dict[str, Any], elapsed: float) -> None:

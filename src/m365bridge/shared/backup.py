@@ -21,10 +21,13 @@ from m365bridge.shared.errors import UserError
 def backup(database_url: str, path: Path) -> None:
     """Write a consistent copy of the database at ``database_url`` to ``path``."""
     url = make_url(database_url)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() == "sqlite":
-        _sqlite_copy(_sqlite_file(database_url), path)
+        source = _sqlite_file(database_url)
+        if not source.is_file():  # sqlite3.connect would create an empty database there
+            raise UserError(f"No database at {source}: give --data-dir the folder the service runs with.")
+        _sqlite_copy(source, path)
     elif url.get_backend_name() == "postgresql":
+        path.parent.mkdir(parents=True, exist_ok=True)
         _run("pg_dump", "--format=custom", f"--file={path}", _libpq(database_url))
     else:
         raise _unsupported(url.get_backend_name())

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from m365bridge.shared import migrate
 from m365bridge.shared.db import create_db_engine, request_session, session_factory
+from m365bridge.shared.errors import UserError
 from m365bridge.shared.metrics import Metrics
-from m365bridge.shared.secretbox import SecretBox
+from m365bridge.shared.secretbox import SecretBox, read_keys
 from m365bridge.shared.settings import ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -39,17 +40,37 @@ class ServiceContext(Generic[SettingsT]):
     migrations: ClassVar[Path]
 
     @classmethod
-    def build(cls, settings: SettingsT, *, migrate_db: bool = True) -> Self:
-        if migrate_db:
+    def build(cls, settings: SettingsT, *, migrate_db: bool = True, read_only: bool = False) -> Self:
+        """``read_only``: for commands that only look (the doctor, lists): no database, key file or folder
+        is created and nothing is migrated; a folder without the side's database is refused."""
+        if read_only:
+            require_database(settings)
+        elif migrate_db:
             migrate.upgrade(cls.migrations, settings.db_url)
         engine = create_db_engine(settings.db_url)
-        keys = settings.encryption_keys or SecretBox.from_key_file(settings.key_file).keys
+        keys = settings.encryption_keys
+        if not keys:
+            keys = (
+                read_keys(settings.key_file) if read_only else SecretBox.from_key_file(settings.key_file).keys
+            )
         return cls(
             settings=settings, engine=engine, sessions=session_factory(engine), secrets=SecretBox(keys)
         )
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def require_database(settings: ServiceSettings) -> None:
+    """Refuse a folder that holds no database of this side (a mistyped or empty ``--data-dir``)."""
+    url = settings.db_url
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1]).is_file():
+        prefix = settings.model_config.get("env_prefix", "")
+        raise UserError(
+            f"no {settings.side} database in {settings.data_dir}: give --data-dir the folder the "
+            f"{settings.side} runs with (e.g. demo-data/{settings.side} for the demo), or set "
+            f"{prefix}DATABASE_URL"
+        )
 
 
 def get_session(request: Request) -> Iterator[Session]:

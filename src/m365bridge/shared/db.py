@@ -14,6 +14,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from m365bridge.shared.private_files import private_dir
+
 
 def create_db_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so concurrent writers wait instead of failing."""
@@ -56,7 +58,7 @@ _TURN = "m365bridge_write_turn"  # in a pooled connection's record_info while it
 def _ensure_sqlite_parent(url: str) -> None:
     path = url.split("///", 1)[-1]
     if path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path).parent)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -20,3 +20,9 @@ class NotFound(UserError):
 
 class Conflict(UserError):
     status_code = 409
+
+
+def check_max_length(name: str, value: str, maximum: int) -> None:
+    """Refuse a text longer than its field holds, naming the field and both lengths."""
+    if len(value) > maximum:
+        raise UserError(f"{name} is too long: at most {maximum} characters, got {len(value)}.")

@@ -6,10 +6,12 @@ every stored value with it, then drops the old ones.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from m365bridge.shared.errors import UserError
+from m365bridge.shared.private_files import private_dir, write_private
 
 
 class SecretBoxError(Exception):
@@ -50,19 +52,23 @@ def load_or_create_keys(path: Path) -> list[str]:
         keys = [line.strip() for line in path.read_text().splitlines() if line.strip()]
         if keys:
             return keys
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = Fernet.generate_key().decode()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    write_private(path, (key + "\n").encode())
     return [key]
+
+
+def read_keys(path: Path) -> list[str]:
+    """The keys in an existing key file, for commands that must not create one."""
+    keys = [line.strip() for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []
+    if not keys:
+        raise UserError(f"no secret key in {path}: the stored secrets cannot be read without it")
+    return keys
 
 
 def write_keys(path: Path, keys: list[str]) -> None:
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write("\n".join(keys) + "\n")
+    write_private(tmp, ("\n".join(keys) + "\n").encode())
     tmp.replace(path)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from m365bridge.shared.private_files import private_dir, write_private
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
@@ -29,7 +30,7 @@ class ServerCertificate:
 
 def ensure_server_certificate(folder: Path, names: tuple[str, ...] = LOOPBACK_NAMES) -> ServerCertificate:
     """Return a server certificate for ``names`` signed by the folder's CA, creating either when missing."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     ca_cert_path, ca_key_path = folder / "ca.pem", folder / "ca-key.pem"
     if not ca_cert_path.exists() or not ca_key_path.exists():
         _write_ca(ca_cert_path, ca_key_path)
@@ -45,12 +46,6 @@ def ensure_server_certificate(folder: Path, names: tuple[str, ...] = LOOPBACK_NA
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -88,7 +83,7 @@ def _write_ca(cert_path: Path, key_path: Path) -> None:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    _write_private(key_path, _pem_key(key))
+    write_private(key_path, _pem_key(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -134,5 +129,5 @@ def _write_leaf(
         )
         .sign(ca_key, hashes.SHA256())
     )
-    _write_private(key_path, _pem_key(key))
+    write_private(key_path, _pem_key(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))

@@ -136,7 +136,7 @@ def test_the_list_shows_each_issue_with_its_linked_incident(
     page = connector_client.get(PAGE)
     assert page.status_code == 200
     row = re.search(r"<tr>(?:(?!</tr>).)*EX501(?:(?!</tr>).)*</tr>", page.text, re.S)
-    assert row and "Mail delayed for some users" in row.group(0) and "serviceDegradation" in row.group(0)
+    assert row and "Mail delayed for some users" in row.group(0) and "Service degradation" in row.group(0)
     assert f'<a href="/incidents/{link.incident_sys_id}">{number}</a>' in row.group(0)
     resolved = re.search(r"<tr>(?:(?!</tr>).)*TM502(?:(?!</tr>).)*</tr>", page.text, re.S)
     assert resolved and "Microsoft Teams" in resolved.group(0) and "/incidents/" not in resolved.group(0)

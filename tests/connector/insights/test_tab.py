@@ -42,7 +42,7 @@ def test_insights_show_matching_health_and_solutions_and_stay_after_reopening(wo
     assert page.status_code == 200
     assert "Mail delivery delayed in Exchange Online" in page.text
     assert "Meetings fail to start" not in page.text
-    assert "serviceDegradation" in page.text and "E-Mail and calendar access" in page.text
+    assert "Service degradation" in page.text and "E-Mail and calendar access" in page.text
     assert "2024-01-08T21:00:00Z" in page.text  # the promised next update
     assert "Mail stuck in the Outbox" in page.text or "outbox" in page.text.lower()
     [answer] = stored(world)

@@ -308,3 +308,17 @@ def test_a_sys_id_cannot_leave_the_incident_record_path():
         client(answer).get_incident("../sys_user/abc?x=1")
 
     assert seen[0].url.raw_path.startswith(b"/api/now/table/incident/..%2Fsys_user%2Fabc%3Fx%3D1?")
+
+
+def test_a_count_or_offset_that_is_not_ascii_digits_is_read_as_absent_not_a_crash():
+    def answer(request: httpx.Request) -> httpx.Response:
+        link = f'<{INSTANCE}/api/now/table/incident?sysparm_offset=%C2%B2>;rel="next"'
+        return httpx.Response(
+            200,
+            json={"result": [incident("a" * 32, "2026-12-01 10:00:00")]},
+            headers=[(b"X-Total-Count", "²".encode()), (b"Link", link.encode())],
+        )
+
+    result = client(answer).list_changed(Watermark())
+
+    assert result.total is None and result.next_offset is None

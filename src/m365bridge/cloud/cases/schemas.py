@@ -8,7 +8,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from m365bridge.cloud.cases.models import CaseMessage, SupportCase
-from m365bridge.cloud.cases.service import Contact, NewCase
+from m365bridge.cloud.cases.service import (
+    DESCRIPTION_MAX,
+    EMAIL_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    TITLE_MAX,
+    Contact,
+    NewCase,
+)
 
 
 class Camel(BaseModel):
@@ -21,16 +30,16 @@ class IncidentRef(Camel):
 
 
 class ContactIn(Camel):
-    name: str = Field(max_length=200)
-    email: str = Field(max_length=320)
-    phone: str = Field("", max_length=60)
+    name: str = Field(max_length=NAME_MAX)
+    email: str = Field(max_length=EMAIL_MAX)
+    phone: str = Field("", max_length=PHONE_MAX)
 
 
 class CaseIn(Camel):
     repository_id: str = Field(alias="repositoryId")
     incident: IncidentRef
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field("", max_length=32000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field("", max_length=DESCRIPTION_MAX)
     contact: ContactIn
     preferred_contact_method: Literal["email", "phone"] = Field("email", alias="preferredContactMethod")
     admin_email: str = Field(alias="adminEmail", description="The Microsoft 365 admin account opening it.")
@@ -60,7 +69,7 @@ class ContactUpdate(ContactIn):
 
 class MessageIn(Camel):
     client_message_id: str = Field(alias="clientMessageId", min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=32000)
+    body: str = Field(min_length=1, max_length=MESSAGE_MAX)
     author: str = Field(max_length=320, description="Who wrote it on the customer's side.")
 
 

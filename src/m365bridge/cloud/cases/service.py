@@ -16,7 +16,7 @@ from m365bridge.cloud.cases import events, repository
 from m365bridge.cloud.cases.models import DEAD, PENDING, STATUSES, CaseMessage, OutboxEvent, SupportCase
 from m365bridge.cloud.directory import service as directory
 from m365bridge.cloud.integration import service as integration
-from m365bridge.shared.errors import Conflict, NotFound, UserError
+from m365bridge.shared.errors import Conflict, NotFound, UserError, check_max_length
 from m365bridge.shared.orm import utcnow
 
 CONTACT_METHODS = ("email", "phone")
@@ -34,6 +34,16 @@ class NotTenantAdmin(UserError):
             "to open a service request. In the app, link the admin account."
         )
         self.email = email
+
+
+# Longest texts a case holds (the support service's own contract, also its columns' lengths): every way in
+# (API, console, the connector's pages through the API) is held to them.
+TITLE_MAX = 300
+DESCRIPTION_MAX = 32000
+MESSAGE_MAX = 32000
+NAME_MAX = 200
+EMAIL_MAX = 320
+PHONE_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,9 @@ def _new_number(session: Session) -> str:
 
 
 def _check_contact(contact: Contact) -> None:
+    check_max_length("contact name", contact.name, NAME_MAX)
+    check_max_length("contact email", contact.email, EMAIL_MAX)
+    check_max_length("contact phone", contact.phone, PHONE_MAX)
     if contact.preferred_contact_method not in CONTACT_METHODS:
         raise UserError("preferredContactMethod must be 'email' or 'phone'")
     if contact.preferred_contact_method == "phone" and not contact.phone.strip():
@@ -87,6 +100,8 @@ def create_case(
             return _same_request(earlier, digest), False
     if not new.title.strip():
         raise UserError("give the case a title")
+    check_max_length("title", new.title, TITLE_MAX)
+    check_max_length("description", new.description, DESCRIPTION_MAX)
     _check_contact(new.contact)
     found = integration.get_repository(session, tenant_id, new.repository_id)
     if not found.deliverable:
@@ -172,6 +187,7 @@ def add_customer_message(
         return earlier, False
     if not body.strip():
         raise UserError("the message is empty")
+    check_max_length("message", body, MESSAGE_MAX)
     message = CaseMessage(
         case_id=case.id, author_kind="customer", author=author, body=body, client_message_id=client_message_id
     )
@@ -204,6 +220,7 @@ def contact_data(case: SupportCase) -> dict[str, str]:
 def engineer_reply(session: Session, case: SupportCase, *, author: str, body: str) -> CaseMessage:
     if not body.strip():
         raise UserError("the reply is empty")
+    check_max_length("reply", body, MESSAGE_MAX)
     message = CaseMessage(case_id=case.id, author_kind="engineer", author=author, body=body)
     session.add(message)
     session.flush()

@@ -7,7 +7,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from m365bridge.connector.cases.contact import ContactRequest
+from m365bridge.connector.cases.contact import (
+    DESCRIPTION_MAX,
+    EMAIL_MAX,
+    MESSAGE_MAX,
+    NAME_MAX,
+    PHONE_MAX,
+    TITLE_MAX,
+    ContactRequest,
+)
 from m365bridge.connector.cases.events import Event
 from m365bridge.connector.cases.models import CaseMessage, SupportCase
 
@@ -17,14 +25,14 @@ class Camel(BaseModel):
 
 
 class ContactIn(Camel):
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=320)
-    phone: str = Field("", max_length=60)
+    name: str = Field(min_length=1, max_length=NAME_MAX)
+    email: str = Field(min_length=3, max_length=EMAIL_MAX)
+    phone: str = Field("", max_length=PHONE_MAX)
 
 
 class CaseIn(Camel):
-    title: str = Field(min_length=1, max_length=300)
-    description: str = Field("", max_length=32000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    description: str = Field("", max_length=DESCRIPTION_MAX)
     contact: ContactIn
     preferred_contact_method: Literal["email", "phone"] = Field("email", alias="preferredContactMethod")
 
@@ -47,7 +55,7 @@ class ContactUpdate(ContactIn):
 
 
 class ReplyIn(Camel):
-    body: str = Field(min_length=1, max_length=32000)
+    body: str = Field(min_length=1, max_length=MESSAGE_MAX)
     client_message_id: str = Field(alias="clientMessageId", min_length=1, max_length=200)
 
 

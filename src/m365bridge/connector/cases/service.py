@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases import repository
-from m365bridge.connector.cases.contact import ContactRequest
+from m365bridge.connector.cases.contact import MESSAGE_MAX, ContactRequest
 from m365bridge.connector.cases.models import CaseMessage, SupportCase
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.logs import system_log
@@ -32,7 +32,7 @@ from m365bridge.connector.support.schemas import Case, Contact, IncidentRef, New
 from m365bridge.connector.users import service as users
 from m365bridge.connector.users.service import UserChanges
 from m365bridge.shared.db import transaction
-from m365bridge.shared.errors import NotFound, UserError
+from m365bridge.shared.errors import NotFound, UserError, check_max_length
 from m365bridge.shared.orm import utcnow
 
 T = TypeVar("T")
@@ -144,6 +144,7 @@ def reply(
     """An agent's reply, sent to the case (idempotent on ``client_message_id``) and kept in the thread."""
     if not body.strip():
         raise UserError("Write the reply first.")
+    check_max_length("Reply", body, MESSAGE_MAX)
     with transaction(context.sessions) as session:
         setup = require_setup(session, feature="cases")
         case = get_case(session, case_sys_id)
@@ -175,6 +176,7 @@ def save_contact(context: ConnectorContext, case_sys_id: str, request: ContactRe
     try:
         if not request.contact_name.strip() or not request.contact_email.strip():
             raise UserError("the contact's name and email are required")
+        request.check_contact_lengths()
         answer = _call(context, setup, lambda s: s.update_contact(case_id, request.contact()))
     except UserError as error:
         with transaction(context.sessions, write=True) as session:

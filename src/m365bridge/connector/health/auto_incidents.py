@@ -24,6 +24,7 @@ from m365bridge.connector.db import new_sys_id
 from m365bridge.connector.health import repository
 from m365bridge.connector.health.matching import post_text
 from m365bridge.connector.health.models import AutoIncidentLink, AutoIncidentSettings, ServiceHealthIssue
+from m365bridge.connector.incidents.table import TEXT_MAX_LENGTHS
 from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.servicedesk.port import DeskIncident, NewIncident, ServiceDesk, WorkNote
 from m365bridge.shared.db import transaction
@@ -124,7 +125,8 @@ def _new_incident(issue: ServiceHealthIssue, config: AutoIncidentSettings) -> Ne
         correlation_id=issue.id,
         correlation_display="Microsoft 365 service health",
         short_description=issue.title[:160],
-        description=description,
+        # Graph's impact text has no documented bound; the incident's field has.
+        description=description[: TEXT_MAX_LENGTHS["description"]],
         impact=IMPACT.get(issue.classification, 3),
         urgency=URGENCY.get(issue.status, 3),
         fields=fields,

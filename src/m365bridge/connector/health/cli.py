@@ -57,7 +57,7 @@ def runs(
     limit: int = typer.Option(10, help="How many, newest first."), data_dir: Path | None = DataDir
 ) -> None:
     """Show recent sync runs."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         for run in repository.recent_runs(session, limit):
             finished = f"{run.finished_at:%H:%M:%S}" if run.finished_at else "running"
             typer.echo(
@@ -72,6 +72,6 @@ def match(
     text: str = typer.Argument(..., help="An incident's short description."), data_dir: Path | None = DataDir
 ) -> None:
     """Show the synced issues that match TEXT, as the incident tab would."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         for found in match_issues(session, text):
             typer.echo(f"{found.id} [{found.status}] {found.service}: {found.title} ({found.score:.2f})")

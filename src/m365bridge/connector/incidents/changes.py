@@ -16,11 +16,13 @@ from m365bridge.connector.incidents.table import (
     IMPACT_LABELS,
     REFERENCE_FIELDS,
     STATE_LABELS,
+    TEXT_MAX_LENGTHS,
     URGENCY_LABELS,
     WRITABLE_FIELDS,
     Journal,
 )
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.numbers import ascii_digits
 
 _INTEGER_CHOICES: dict[str, Mapping[int, str]] = {
     "state": STATE_LABELS,
@@ -42,7 +44,7 @@ def read_changes(fields: Mapping[str, Any]) -> Changes:
     changes = Changes()
     for name, raw in fields.items():
         if name in (Journal.WORK_NOTES, Journal.COMMENTS):
-            text = _text(name, raw)
+            text = _bounded_text(name, raw)
             if text.strip():
                 changes.journal.append((Journal(name), text))
         elif name in REFERENCE_FIELDS and name in WRITABLE_FIELDS:
@@ -67,7 +69,7 @@ def _text(name: str, raw: Any) -> str:
 
 def _bounded_text(name: str, raw: Any) -> str:
     text = _text(name, raw)
-    length = getattr(Incident.__table__.c[name].type, "length", None)
+    length = TEXT_MAX_LENGTHS.get(name) or getattr(Incident.__table__.c[name].type, "length", None)
     if length is not None and len(text) > length:
         raise UserError(f"Invalid value for field {name}: at most {length} characters, got {len(text)}.")
     return text
@@ -75,7 +77,8 @@ def _bounded_text(name: str, raw: Any) -> str:
 
 def _choice(name: str, raw: Any, labels: Mapping[int, str]) -> int:
     text = _text(name, raw).strip()
-    if text.lstrip("-").isdigit() and int(text) in labels:
+    number = text[1:] if text.startswith("-") else text
+    if ascii_digits(number) and len(number) < 10 and int(text) in labels:
         return int(text)
     allowed = ", ".join(f"{value} ({label})" for value, label in labels.items())
     raise UserError(f"Invalid value {text!r} for field {name}: use one of {allowed}.")

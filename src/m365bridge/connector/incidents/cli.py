@@ -22,8 +22,10 @@ console = Console()
 DataDir = typer.Option(None, "--data-dir", help="Folder for the database, keys and certificates.")
 
 
-def _context(data_dir: Path | None) -> ConnectorContext:
-    return ConnectorContext.build(ConnectorSettings(data_dir=data_dir) if data_dir else ConnectorSettings())
+def _context(data_dir: Path | None, *, read_only: bool = False) -> ConnectorContext:
+    """``read_only`` commands create nothing (``ConnectorContext.build``)."""
+    settings = ConnectorSettings(data_dir=data_dir) if data_dir else ConnectorSettings()
+    return ConnectorContext.build(settings, read_only=read_only)
 
 
 @app.command("list")
@@ -33,7 +35,7 @@ def list_incidents(
     data_dir: Path | None = DataDir,
 ) -> None:
     """List incidents matching an encoded query (default: the active ones)."""
-    context = _context(data_dir)
+    context = _context(data_dir, read_only=True)
     try:
         with transaction(context.sessions) as session:
             page = repository.list_incidents(session, parse(query), limit=limit)
@@ -88,7 +90,7 @@ def show_incident(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Show an incident's fields and its work notes and comments."""
-    context = _context(data_dir)
+    context = _context(data_dir, read_only=True)
     try:
         with transaction(context.sessions) as session:
             incident = service.find_incident(session, incident_id)

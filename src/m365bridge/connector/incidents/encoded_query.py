@@ -22,6 +22,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, cast, false, or_, true
 from sqlalchemy.orm import InstrumentedAttribute
 
+from m365bridge.shared.numbers import ascii_digits
+
 # Longest first, so that "!=" wins over "=", "<=" over "<", "NOT LIKE" over "LIKE" …
 OPERATORS = (
     "!=",
@@ -236,7 +238,10 @@ def _to_datetime(raw: str) -> dt.datetime:
 
 
 def _to_int(raw: str) -> int:
-    value = int(raw.strip())
+    text = raw.strip()
+    if not ascii_digits(text.removeprefix("-")) or len(text) > 20:
+        raise ValueError(raw)
+    value = int(text)
     if not -(2**63) <= value < 2**63:
         raise OverflowError(raw)
     return value

@@ -31,10 +31,14 @@ from m365bridge.connector.users.roles import (
     INSIGHTS_USER,
     ITIL,
 )
+from m365bridge.shared.numbers import whole_number
 
 READ_ROLES = (ITIL, INCIDENT_MANAGER, INSIGHTS_USER, APP_ADMINISTRATOR)
 WRITE_ROLES = (ITIL, INCIDENT_MANAGER)
 NO_RECORD = "Record doesn't exist or ACL restricts the record retrieval"
+# sysparm_offset and sysparm_limit past this are refused rather than handed to the database, whose
+# integers stop at 2^63 - 1; no table here comes near it (a limit within it is then cut to the maximum).
+MAX_WINDOW_NUMBER = 2**31 - 1
 
 router = APIRouter(prefix="/api/now/table", tags=["Table API"])
 
@@ -51,18 +55,21 @@ def _presenter(request: Request, session: Session) -> Presenter:
 
 def _window(request: Request, context: ConnectorContext) -> tuple[int, int]:
     settings = context.settings
-    limit = _non_negative(request, "sysparm_limit", settings.table_api_default_limit)
-    offset = _non_negative(request, "sysparm_offset", 0)
+    limit = _non_negative(request, "sysparm_limit", settings.table_api_default_limit, MAX_WINDOW_NUMBER)
+    offset = _non_negative(request, "sysparm_offset", 0, MAX_WINDOW_NUMBER)
     return max(1, min(limit, settings.table_api_max_limit)), offset
 
 
-def _non_negative(request: Request, name: str, default: int) -> int:
+def _non_negative(request: Request, name: str, default: int, maximum: int) -> int:
     raw = request.query_params.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
-        raise ApiError(400, f"{name} must be a whole number of 0 or more, not {raw!r}")
-    return int(raw)
+    value = whole_number(raw, maximum=maximum)
+    if value is None:
+        shown = raw if len(raw) <= 40 else raw[:40] + "…"
+        detail = f"{name} must be a whole number from 0 to {maximum} (ASCII digits), not {shown!r}"
+        raise ApiError(400, detail)
+    return value
 
 
 def _paging_headers(request: Request, total: int, limit: int, offset: int) -> dict[str, str]:

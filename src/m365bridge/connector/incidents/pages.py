@@ -40,6 +40,8 @@ from m365bridge.connector.web.templating import redirect, render
 from m365bridge.shared.errors import UserError
 
 PAGE_SIZE = 50
+# Past this the offset would overflow the database's integers (a 500); no list is that long.
+MAX_PAGE = 2**31 // PAGE_SIZE
 M365_TAB_ROLES = (INSIGHTS_USER, APP_ADMINISTRATOR)
 TABS = {"notes": "Notes", "resolution": "Resolution information", "m365": "Microsoft 365 support"}
 
@@ -76,7 +78,7 @@ def incident_list(
     user: Principal = Depends(require_ui_user(*READ_ROLES)),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
-    page = max(1, page)
+    page = max(1, min(page, MAX_PAGE))
     query = list_query(state, priority, q, mine, user.user_id)
     found = repository.list_incidents(session, query, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     ids = {i.assigned_to for i in found.rows if i.assigned_to} | {

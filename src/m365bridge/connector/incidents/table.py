@@ -55,6 +55,16 @@ CLOSE_CODES = (
 )
 JOURNAL_LABELS = {Journal.WORK_NOTES: "Work notes", Journal.COMMENTS: "Additional comments"}
 
+# Most characters a caller may write into a text field, as ServiceNow's dictionary sets them (task
+# ``description`` and ``close_notes`` 4000, the ``work_notes``/``comments`` journal inputs 4000); fields
+# not listed here are bounded by their column's length (``short_description`` 160, as ServiceNow's).
+TEXT_MAX_LENGTHS: dict[str, int] = {
+    "description": 4000,
+    "close_notes": 4000,
+    Journal.WORK_NOTES: 4000,
+    Journal.COMMENTS: 4000,
+}
+
 # Choice fields and their labels, shown by ``sysparm_display_value``.
 CHOICES: dict[str, Mapping[Any, str]] = {
     "state": STATE_LABELS,

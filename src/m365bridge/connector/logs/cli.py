@@ -8,10 +8,11 @@ from pathlib import Path
 import typer
 
 from m365bridge.connector.logs import system_log
-from m365bridge.connector.logs.http_log_cli import http
+from m365bridge.connector.logs.http_log_cli import MAX_SINCE_AMOUNT, http
 from m365bridge.connector.users.cli import DataDir, open_context
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.numbers import whole_number
 
 app = typer.Typer(help="The connector's logs.", no_args_is_help=True)
 app.command("http")(http)
@@ -22,8 +23,9 @@ def parse_since(value: str | None) -> dt.datetime | None:
     if not value:
         return None
     units = {"m": "minutes", "h": "hours", "d": "days"}
-    if value[-1:] in units and value[:-1].isdigit():
-        return dt.datetime.now(dt.UTC) - dt.timedelta(**{units[value[-1]]: int(value[:-1])})
+    amount = whole_number(value[:-1], maximum=MAX_SINCE_AMOUNT)
+    if value[-1:] in units and amount is not None:
+        return dt.datetime.now(dt.UTC) - dt.timedelta(**{units[value[-1]]: amount})
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError as exc:
@@ -40,7 +42,7 @@ def system(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Show system-log lines, newest first."""
-    context = open_context(data_dir)
+    context = open_context(data_dir, read_only=True)
     with transaction(context.sessions) as session:
         lines = system_log.search(session, source=source, level=level, since=parse_since(since), limit=limit)
         for line in lines:

@@ -11,7 +11,11 @@ from m365bridge.connector.context import cli_context
 from m365bridge.connector.logs import http_log
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.numbers import whole_number
 from m365bridge.shared.orm import utcnow
+
+# Ten years in minutes; a larger --since amount is not a duration but a typo (and overflows timedelta).
+MAX_SINCE_AMOUNT = 10 * 366 * 24 * 60
 
 
 def parse_since(value: str | None) -> dt.datetime | None:
@@ -19,8 +23,9 @@ def parse_since(value: str | None) -> dt.datetime | None:
     if not value:
         return None
     units = {"m": "minutes", "h": "hours", "d": "days"}
-    if value[:-1].isdigit() and value[-1] in units:
-        return utcnow() - dt.timedelta(**{units[value[-1]]: int(value[:-1])})
+    amount = whole_number(value[:-1], maximum=MAX_SINCE_AMOUNT)
+    if amount is not None and value[-1] in units:
+        return utcnow() - dt.timedelta(**{units[value[-1]]: amount})
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:

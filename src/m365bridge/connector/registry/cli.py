@@ -57,7 +57,7 @@ def list_entities(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."), data_dir: Path | None = DataDir
 ) -> None:
     """List OAuth providers (never their secrets)."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         rows = [
             {
                 "id": e.id,

@@ -28,6 +28,7 @@ from m365bridge.connector.servicenow.records import (
     field_display,
 )
 from m365bridge.shared.errors import UserError
+from m365bridge.shared.numbers import whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -264,9 +265,13 @@ def _result(body: Any, kind: type) -> Any:
     return result
 
 
+# Counts and offsets an instance sends are read as ASCII digits up to the database's integers (``²`` passes
+# ``isdigit()`` and then fails ``int()``); anything else is treated as absent.
+MAX_ROW_NUMBER = 2**63 - 1
+
+
 def _total(response: httpx.Response) -> int | None:
-    raw = response.headers.get("X-Total-Count", "")
-    return int(raw) if raw.strip().isdigit() else None
+    return whole_number(response.headers.get("X-Total-Count", "").strip(), maximum=MAX_ROW_NUMBER)
 
 
 def _next_offset(response: httpx.Response) -> int | None:
@@ -274,6 +279,6 @@ def _next_offset(response: httpx.Response) -> int | None:
     for link in response.links.values():
         if link.get("rel") == "next":
             offsets = parse_qs(urlsplit(link.get("url", "")).query).get("sysparm_offset")
-            if offsets and offsets[0].lstrip("-").isdigit():
-                return int(offsets[0])
+            if offsets:
+                return whole_number(offsets[0], maximum=MAX_ROW_NUMBER)
     return None

@@ -49,7 +49,7 @@ def setup(
 @app.command("status")
 def status(data_dir: Path | None = DataDir) -> None:
     """Where the setup stands, and the values to enter on the cloud side."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         view = current_setup(session)
         values = completion_values(session, context)
     if view is None or view.mode is None:

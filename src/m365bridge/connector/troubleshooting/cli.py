@@ -20,7 +20,7 @@ def doctor(
     offline: bool = typer.Option(False, "--offline", help="Skip the live token and support-service calls."),
 ) -> None:
     """Check the configuration and live connectivity; explain each failure with its troubleshooting row."""
-    with cli_context(data_dir) as context:
+    with cli_context(data_dir, read_only=True) as context:
         report = run_doctor(context, live_checks=not offline)
     console = Console()
     show(console, report)

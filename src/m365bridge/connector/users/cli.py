@@ -15,8 +15,10 @@ app = typer.Typer(help="Users and roles.", no_args_is_help=True)
 DataDir = typer.Option(None, "--data-dir", help="The connector's data folder.")
 
 
-def open_context(data_dir: Path | None) -> ConnectorContext:
-    return ConnectorContext.build(ConnectorSettings(data_dir=data_dir) if data_dir else ConnectorSettings())
+def open_context(data_dir: Path | None, *, read_only: bool = False) -> ConnectorContext:
+    """``read_only`` commands create nothing (``ConnectorContext.build``)."""
+    settings = ConnectorSettings(data_dir=data_dir) if data_dir else ConnectorSettings()
+    return ConnectorContext.build(settings, read_only=read_only)
 
 
 def _password(value: str | None) -> str:
@@ -51,7 +53,7 @@ def create(
 @app.command("list")
 def list_users(data_dir: Path | None = DataDir) -> None:
     """List users with their state and roles."""
-    context = open_context(data_dir)
+    context = open_context(data_dir, read_only=True)
     with transaction(context.sessions) as session:
         for user in repository.list_users(session):
             flags = [

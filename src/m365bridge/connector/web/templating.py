@@ -26,6 +26,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from m365bridge.connector.auth.dependencies import LoginRequired, PageForbidden
+from m365bridge.connector.health.labels import enum_label, local_time
 from m365bridge.shared.headers import SecurityHeaders
 
 WEB_DIR = Path(__file__).parent
@@ -55,6 +56,8 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["enum_label"] = enum_label
+    env.filters["local_time"] = local_time
     return env
 
 

@@ -32,7 +32,7 @@ def add(
 @app.command("list")
 def list_entries(data_dir: Path | None = DataDir) -> None:
     """List the allowlist and whether it is enforced."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         state = "enforced" if context.settings.inbound_allowlist_enabled else "not enforced (disabled)"
         typer.echo(f"# allowlist {state}")
         for entry in service.entries(session):

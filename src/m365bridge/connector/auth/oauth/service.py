@@ -74,9 +74,16 @@ def create_client(
     return client, secret
 
 
+# Ten years: far past ServiceNow's default refresh lifespan (100 days), and inside the database's integers
+# and Python's timedelta, which a lifespan of 10^30 seconds overflowed (a 500).
+MAX_LIFESPAN_SECONDS = 10 * 365 * 86_400
+
+
 def _check_lifespans(access_token_lifespan: int, refresh_token_lifespan: int) -> None:
     if access_token_lifespan < 60 or refresh_token_lifespan < access_token_lifespan:
         raise UserError("lifespans: access at least 60 s, refresh at least as long as access")
+    if refresh_token_lifespan > MAX_LIFESPAN_SECONDS:
+        raise UserError(f"lifespans: at most {MAX_LIFESPAN_SECONDS} s (ten years)")
 
 
 def update_client(

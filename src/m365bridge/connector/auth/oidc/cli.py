@@ -45,7 +45,7 @@ def create_provider(
 @providers_app.command("list")
 def list_providers(data_dir: Path | None = DataDir) -> None:
     """List OIDC provider configurations."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         for p in service.providers(session):
             state = "active" if p.active else "inactive"
             typer.echo(f"{p.id}\t{p.name}\t{p.metadata_url}\t{p.user_claim}->{p.user_field}\t{state}")
@@ -75,7 +75,7 @@ def create_entity(
 @entities_app.command("list")
 def list_entities(data_dir: Path | None = DataDir) -> None:
     """List OIDC entities with their provider."""
-    with cli_context(data_dir) as context, transaction(context.sessions) as session:
+    with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         for e in service.entities(session):
             state = "active" if e.active else "inactive"
             typer.echo(f"{e.id}\t{e.name}\t{e.client_id}\t{e.provider.name}\t{state}")
