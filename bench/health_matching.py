@@ -39,13 +39,14 @@ from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.graph import repository as cloud_repository
-from m365bridge.cloud.graph.generator import SCENARIOS, Scenario, generate
+from m365bridge.cloud.graph.generator import SCENARIOS, generate
 from m365bridge.cloud.graph.resources import issue_resource
 from m365bridge.cloud.settings import CloudSettings
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health import relevance, repository
 from m365bridge.connector.health.matching import RESOLVED_WINDOW, IssueIndexCache, match_issues
 from m365bridge.connector.settings import ConnectorSettings
+from m365bridge.demo.incidents import open_issue
 from m365bridge.shared.db import transaction
 from m365bridge.shared.ranking import BM25FParameters, Ranker
 
@@ -87,7 +88,7 @@ def demo_issues() -> Iterator[ConnectorContext]:
         finally:
             cloud.close()
         documents += [
-            _open_issue(f"BENCH{number:02d}", scenario) for number, scenario in enumerate(SCENARIOS)
+            open_issue(f"BENCH{number:02d}", scenario, NOW) for number, scenario in enumerate(SCENARIOS)
         ]
         connector = ConnectorContext.build(
             ConnectorSettings(data_dir=Path(folder) / "connector", health_sync_autostart=False)
@@ -99,27 +100,6 @@ def demo_issues() -> Iterator[ConnectorContext]:
             yield connector
         finally:
             connector.close()
-
-
-def _open_issue(issue_id: str, scenario: Scenario) -> dict[str, object]:
-    def stamp(when: dt.datetime) -> str:
-        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    return {
-        "id": issue_id,
-        "title": scenario.title,
-        "impactDescription": scenario.impact,
-        "classification": "incident",
-        "status": "serviceDegradation",
-        "origin": "microsoft",
-        "service": scenario.service,
-        "feature": scenario.feature,
-        "featureGroup": scenario.feature_group,
-        "isResolved": False,
-        "startDateTime": stamp(NOW - dt.timedelta(hours=3)),
-        "lastModifiedDateTime": stamp(NOW - dt.timedelta(minutes=20)),
-        "posts": [],
-    }
 
 
 class CurrentMatcher:

@@ -53,10 +53,12 @@ def provision_live_issues(record: DemoRecord, cloud: CloudContext) -> None:
         for scenario in SCENARIOS:
             if scenario.title not in wanted:
                 continue
-            graph_importer.upsert_issue(session, tenant_id, _issue(wanted[scenario.title], scenario, now))
+            graph_importer.upsert_issue(session, tenant_id, open_issue(wanted[scenario.title], scenario, now))
 
 
-def _issue(issue_id: str, scenario: Scenario, now: dt.datetime) -> dict[str, object]:
+def open_issue(issue_id: str, scenario: Scenario, now: dt.datetime) -> dict[str, object]:
+    """A scenario's open Graph issue as of ``now`` (also the benches' demo issue)."""
+
     def stamp(when: dt.datetime) -> str:
         return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 

@@ -3,12 +3,12 @@ incident table's models, service or repository, nor the built-in adapter itself 
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
 import m365bridge.connector
+from tests.support.imports import imported
 
 CONNECTOR = Path(m365bridge.connector.__file__).parent
 FEATURES = ("insights", "cases", "health", "troubleshooting", "m365")
@@ -18,18 +18,6 @@ BUILT_IN = (
     "m365bridge.connector.incidents.repository",
     "m365bridge.connector.servicedesk.builtin",
 )
-
-
-def imported(path: Path) -> set[str]:
-    """Every module a file imports, ``from package import module`` counted as ``package.module``."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
 
 
 @pytest.mark.parametrize("feature", FEATURES)
