@@ -165,6 +165,9 @@ def signed_in_client(stack: Stack) -> httpx.Client:
     )
     if answer.status_code >= 400 or SESSION_COOKIE not in client.cookies:
         raise RuntimeError(f"the agent could not sign in (HTTP {answer.status_code})")
+    # A session caller sends the CSRF token of its session on every /api call, as the tab's pages do.
+    home = client.get("/").text
+    client.headers["X-CSRF-Token"] = home.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
     return client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from starlette.responses import JSONResponse
 
@@ -34,7 +35,10 @@ def run(headers: list[tuple[bytes, bytes]], messages: list[dict], max_bytes: int
     middleware = BodyLimitMiddleware(
         app, max_bytes=max_bytes, refusal=lambda _p, n: JSONResponse({"cap": n}, 413)
     )
-    asyncio.run(middleware(scope, receive, send))
+    # In a thread of its own: Playwright's sync API (the browser tests) keeps an event loop running in the
+    # worker's main thread, where asyncio.run() refuses to start another.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, middleware(scope, receive, send)).result()
     return seen, sent[0]["status"]
 
 

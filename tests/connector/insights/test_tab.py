@@ -141,7 +141,11 @@ def test_users_without_the_role_do_not_see_the_tab_and_the_log_says_why(world: W
 def test_a_stored_answer_is_keyed_by_the_incidents_sys_id_and_number(world: World) -> None:
     configured(world)
     sys_id = world.incident("Mail delivery delayed")
-    assert world.client.get(f"/api/x_mioms_m365_assis/v1/incidents/{sys_id}/insights").status_code == 200
+    csrf = page_csrf(world.client, f"/incidents/{sys_id}/m365")
+    answer_page = world.client.get(
+        f"/api/x_mioms_m365_assis/v1/incidents/{sys_id}/insights", headers={"X-CSRF-Token": csrf}
+    )
+    assert answer_page.status_code == 200
     [answer] = stored(world)
     with transaction(world.connector.sessions) as session:
         number = session.get(Incident, sys_id).number

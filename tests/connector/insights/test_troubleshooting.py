@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from tests.connector.auth.helpers import page_csrf
 from tests.connector.insights.conftest import World
 from tests.connector.insights.test_tab import act
 from tests.connector.insights.world import Tenant, graph_only_app, outbound_entity, store_setup
@@ -42,8 +43,14 @@ def test_rows_2_to_5_setup_not_finished_or_not_confirmed(
     page = act(world, sys_id, action, **data)
     assert page.status_code == 409 and message in page.text and 'role="alert"' in page.text
     assert logged(world, message)
-    api = world.client.get(f"{API}/{sys_id}/insights")
+    api = api_insights(world, sys_id)
     assert api.status_code == 409 and api.json()["error"]["detail"] == message
+
+
+def api_insights(world: World, sys_id: str):
+    """The API read a session caller makes: with the CSRF header, as on every /api call (docs/security.md)."""
+    csrf = page_csrf(world.client, f"/incidents/{sys_id}/m365")
+    return world.client.get(f"{API}/{sys_id}/insights", headers={"X-CSRF-Token": csrf})
 
 
 def unreachable(world: World) -> str:
@@ -75,7 +82,7 @@ def test_rows_9_and_11_network_failure_shows_nothing_and_the_http_log_has_the_ca
         ).all()
     assert failed and all(row.status is None for row in failed)
     assert all(row.url.startswith(dead) for row in failed)
-    api = world.client.get(f"{API}/{sys_id}/insights").json()
+    api = api_insights(world, sys_id).json()
     assert api["solutions"] == [] and api["warnings"]
 
 
@@ -91,14 +98,14 @@ def test_rows_10_and_12_support_service_error_says_contact_app_support(
     assert page.status_code == 502 and CONTACT_APP_SUPPORT in page.text
     [line, *_] = logged(world, "Recommended solutions failed")
     assert line.level == "error" and line.context and line.context["status"] == 403
-    api = world.client.get(f"{API}/{sys_id}/insights")
+    api = api_insights(world, sys_id)
     assert api.status_code == 502 and api.json()["error"]["detail"] == CONTACT_APP_SUPPORT
 
 
 def test_without_any_setup_only_public_solutions_and_no_token(world: World) -> None:
     store_setup(world.connector, mode=Mode.NONE, entity_id=None, cloud_url=world.cloud_url)
     sys_id = world.incident("Mail delivery delayed", "Outlook mail stuck in the outbox")
-    body = world.client.get(f"{API}/{sys_id}/insights").json()
+    body = api_insights(world, sys_id).json()
     assert body["serviceHealth"] == [] and body["solutions"]
     with transaction(world.connector.sessions) as session:
         calls = http_log.search(session)

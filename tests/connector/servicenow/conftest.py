@@ -41,6 +41,8 @@ def _settings(tmp_path: Path, name: str, database_url: str | None, **extra: obje
         database_url=database_url,
         housekeeping_interval_seconds=0,
         health_sync_autostart=False,
+        # The stand-in instance is served on loopback, which only the development setting admits.
+        allow_private_endpoints=True,
         **extra,  # type: ignore[arg-type]
     )
 
