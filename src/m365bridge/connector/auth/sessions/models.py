@@ -24,6 +24,9 @@ class UISession(Base):
     last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+ACCOUNT_LENGTH = 255
+
+
 class LoginFailure(Base):
     """One failed login (UI, Basic or password grant), counted per account and per address."""
 
@@ -34,6 +37,6 @@ class LoginFailure(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    account: Mapped[str] = mapped_column(String(255))
+    account: Mapped[str] = mapped_column(String(ACCOUNT_LENGTH))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.auth.principal import Method, Principal
 from m365bridge.connector.auth.sessions import repository
-from m365bridge.connector.auth.sessions.models import LoginFailure, UISession
+from m365bridge.connector.auth.sessions.models import ACCOUNT_LENGTH, LoginFailure, UISession
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.users import repository as users
@@ -82,13 +82,19 @@ def purge_idle(session: Session, idle_minutes: int) -> int:
 
 def is_throttled(session: Session, settings: ConnectorSettings, account: str, address: str) -> bool:
     since = utcnow() - dt.timedelta(seconds=settings.lockout_window_seconds)
-    by_pair = repository.count_failures(session, since, address, account.lower())
+    by_pair = repository.count_failures(session, since, address, failure_key(account))
     by_address = repository.count_failures(session, since, address)
     return by_pair >= settings.lockout_account_failures or by_address >= settings.lockout_address_failures
 
 
+def failure_key(account: str) -> str:
+    """The account a failure is counted under: case-folded, and cut to the column, since a caller may send a
+    user name of any length (no such long name can be a user's, so cutting merges nothing real)."""
+    return account.lower()[:ACCOUNT_LENGTH]
+
+
 def record_failure(session: Session, account: str, address: str) -> None:
-    session.add(LoginFailure(account=account.lower(), address=address, at=utcnow()))
+    session.add(LoginFailure(account=failure_key(account), address=address, at=utcnow()))
     session.flush()
 
 
@@ -131,7 +137,7 @@ def check_password(
     Requests of one address that run in parallel may therefore all be checked before any failure of
     theirs is recorded: the throttle can be overshot by the number of requests in flight.
     """
-    account = user_name.lower()
+    account = failure_key(user_name)
     with transaction(context.sessions) as session:
         throttled = is_throttled(session, context.settings, user_name, address)
         user = users.by_user_name(session, user_name)
