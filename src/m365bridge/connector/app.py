@@ -32,6 +32,8 @@ from m365bridge.connector.logs import pages as logs_pages
 from m365bridge.connector.m365 import pages as m365_pages
 from m365bridge.connector.registry import endpoints as registry_endpoints
 from m365bridge.connector.registry import pages as registry_pages
+from m365bridge.connector.servicenow import endpoints as servicenow_endpoints
+from m365bridge.connector.servicenow.runner import InstanceRunner
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
@@ -49,6 +51,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     context = context or ConnectorContext.build(settings or ConnectorSettings())
 
     runner = background_health_sync(context)
+    instance_runner = InstanceRunner(context)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -56,13 +59,16 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
         housekeeping.start()
         if context.settings.health_sync_autostart:
             runner.start()
+        instance_runner.start()
         yield
+        instance_runner.stop()
         runner.stop()
         housekeeping.stop()
         context.close()
 
     app = FastAPI(title="m365bridge connector", version=__version__, lifespan=lifespan)
     app.state.context = context
+    app.state.servicenow_runner = instance_runner  # woken by the instance's push (servicenow/endpoints.py)
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=context.settings.max_request_body_bytes, refusal=body_too_large
     )
@@ -99,4 +105,5 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(troubleshooting_pages.router)
     app.include_router(cases_endpoints.router)
     app.include_router(cases_pages.router)
+    app.include_router(servicenow_endpoints.router)
     return app

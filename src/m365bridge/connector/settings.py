@@ -148,6 +148,12 @@ class ConnectorSettings(ServiceSettings):
         description="Longest Retry-After a call to a ServiceNow instance waits for before retrying; a longer "
         "one (or a fourth 429 in a row) ends the call as retriable.",
     )
+    servicenow_poll_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="How often the connector polls the ServiceNow instance in use for changed incidents and "
+        "delivers its queued writes (0 disables the background runner; push and sync-now still work).",
+    )
     servicenow_max_clock_skew_seconds: int = Field(
         60,
         ge=1,

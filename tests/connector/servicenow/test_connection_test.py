@@ -216,7 +216,7 @@ def test_a_poll_refused_by_an_acl_logs_why_and_keeps_the_watermark(bridge):
     client = service.open_client(bridge)
 
     with pytest.raises(errors.Forbidden):
-        poll_changes(bridge, client, lambda incident: None)
+        poll_changes(bridge, client, lambda page: None)
     client.close()
 
     assert any("polling incidents failed" in line and "ACL restricts" in line for line in app_log(bridge))

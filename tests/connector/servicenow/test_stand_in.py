@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ssl
+from collections.abc import Sequence
 
 import httpx
 import pytest
@@ -54,7 +55,7 @@ def test_list_changed_pages_through_equal_timestamps_without_skip_or_repeat(brid
     try:
         with recording_deferred_writes() as breaches:
             result = poll_changes(
-                bridge, client, lambda incident: handled.append(incident.sys_id), page_size=3
+                bridge, client, lambda page: handled.extend(i.sys_id for i in page), page_size=3
             )
     finally:
         client.close()
@@ -154,10 +155,10 @@ def test_a_poll_cut_in_the_middle_resumes_with_no_gap_and_no_repeat(bridge, stan
     connect(bridge, stand_in, AuthType.BASIC)
     handled: list[str] = []
 
-    def dies_on_the_fifth(incident: InstanceIncident) -> None:
+    def dies_on_the_fifth(page: Sequence[InstanceIncident]) -> None:
         if len(handled) == 4:
             raise Crash
-        handled.append(incident.sys_id)
+        handled.extend(incident.sys_id for incident in page)
 
     client = service.open_client(bridge)
     with pytest.raises(Crash):
@@ -167,7 +168,7 @@ def test_a_poll_cut_in_the_middle_resumes_with_no_gap_and_no_repeat(bridge, stan
 
     restarted = service.open_client(bridge)  # a new poller: it knows only the stored watermark
     try:
-        poll_changes(bridge, restarted, lambda incident: handled.append(incident.sys_id), page_size=2)
+        poll_changes(bridge, restarted, lambda page: handled.extend(i.sys_id for i in page), page_size=2)
     finally:
         restarted.close()
 

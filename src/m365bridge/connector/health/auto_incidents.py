@@ -25,7 +25,7 @@ from m365bridge.connector.health import repository
 from m365bridge.connector.health.matching import post_text
 from m365bridge.connector.health.models import AutoIncidentLink, AutoIncidentSettings, ServiceHealthIssue
 from m365bridge.connector.incidents.table import TEXT_MAX_LENGTHS
-from m365bridge.connector.servicedesk import desk_for
+from m365bridge.connector.servicedesk import desk_for, outbox
 from m365bridge.connector.servicedesk.port import DeskIncident, NewIncident, ServiceDesk, WorkNote
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound
@@ -73,6 +73,19 @@ def apply_auto_incidents(context: ConnectorContext) -> AutoIncidentOutcome:
             if link is not None:
                 _follow(session, desk, settings_of(session), link, outcome)
     return outcome
+
+
+def adopt_created_incidents(context: ConnectorContext) -> int:
+    """Give the links whose incident a remote desk created after the commit (``create_incident`` returned
+    None) that incident's sys_id and number, once the outbox delivered it; returns how many."""
+    adopted = 0
+    with transaction(context.sessions, write=True) as session:
+        for link in repository.links_without_number(session):
+            created = outbox.created_incident(session, link.issue_id)
+            if created is not None:
+                link.incident_sys_id, link.incident_number = created.sys_id, created.number
+                adopted += 1
+    return adopted
 
 
 def _linked_incident(session: Session, desk: ServiceDesk, issue_id: str) -> DeskIncident | None:

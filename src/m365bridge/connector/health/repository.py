@@ -193,6 +193,11 @@ def add_link(session: Session, link: AutoIncidentLink) -> None:
     session.flush()
 
 
+def links_without_number(session: Session) -> Sequence[AutoIncidentLink]:
+    """Links whose incident a remote desk has not created yet (its sys_id is a placeholder until then)."""
+    return session.scalars(select(AutoIncidentLink).where(AutoIncidentLink.incident_number == "")).all()
+
+
 def take_link(session: Session, issue_id: str) -> AutoIncidentLink | None:
     """The link, after a write to its row: the unit becomes a writer at once, so concurrent runs take turns
     per link instead of acting on a stale read."""

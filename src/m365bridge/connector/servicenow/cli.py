@@ -12,6 +12,8 @@ from m365bridge.connector.context import cli_context
 from m365bridge.connector.servicenow import service, update_set
 from m365bridge.connector.servicenow.auth import AuthType
 from m365bridge.connector.servicenow.connection_test import Outcome, run_checks
+from m365bridge.connector.servicenow.errors import ServiceNowError
+from m365bridge.connector.servicenow.runner import sync_once
 from m365bridge.shared.db import transaction
 
 app = typer.Typer(help="A customer's own ServiceNow instance.", no_args_is_help=True)
@@ -34,6 +36,17 @@ def configure(
         None,
         envvar="M365BRIDGE_SERVICENOW_CLIENT_SECRET",
         help="The OAuth client secret; asked when needed and not given. Stored encrypted.",
+    ),
+    use: bool | None = typer.Option(
+        None,
+        "--use/--no-use",
+        help="Make this instance the service desk in use (--no-use: back to the built-in desk). "
+        "Left as it is when not given; a new instance starts unused.",
+    ),
+    agent_view: str | None = typer.Option(
+        None,
+        help="What agents see: work_notes (the connector's work notes), tab (the Microsoft 365 support "
+        "tab) or both (the default).",
     ),
     data_dir: Path | None = DataDir,
 ) -> None:
@@ -62,8 +75,34 @@ def configure(
                 wanted,
                 allow_loopback_http=context.settings.servicenow_allow_loopback_http,
             )
+            if agent_view is not None:
+                service.set_agent_view(session, agent_view)
+            if use is not None:
+                service.use_instance(session, use)
             typer.echo(f"ServiceNow instance {connection.url} configured ({connection.auth_type}).")
+            desk = "this instance" if connection.enabled else "the built-in service desk"
+            typer.echo(f"Service desk in use: {desk}; agents see: {connection.agent_view}.")
     typer.echo("Run 'm365bridge connector servicenow test-connection' to check it.")
+
+
+@app.command("sync-now")
+def sync_now(data_dir: Path | None = DataDir) -> None:
+    """One pass of the runner now: poll the instance's changed incidents, then deliver the queued writes."""
+    with cli_context(data_dir) as context:
+        try:
+            result = sync_once(context)
+        except ServiceNowError as error:
+            typer.echo(f"Sync failed: {error.explain()}", err=True)
+            raise typer.Exit(1) from error
+    if not result.in_use:
+        typer.echo("The built-in service desk is in use; enable the instance with 'configure ... --use'.")
+        return
+    typer.echo(
+        f"Polled {result.changed} changed incident(s) in {result.poll_requests} request(s); delivered "
+        f"{result.delivered} write(s), {result.retrying} to retry, {result.failed} refused."
+    )
+    if result.failed:
+        raise typer.Exit(1)
 
 
 @app.command("test-connection")

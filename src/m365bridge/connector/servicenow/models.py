@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from m365bridge.connector.db import Base
@@ -14,6 +14,9 @@ from m365bridge.connector.registry.models import new_sys_id
 from m365bridge.shared.orm import UTCDateTime, utcnow
 
 DEFAULT_NAME = "default"
+
+# What agents see of the connector on an instance incident (issue 13 §3): its work notes, the tab, or both.
+AGENT_VIEWS = ("work_notes", "tab", "both")
 
 
 class InstanceConnection(Base):
@@ -38,5 +41,25 @@ class InstanceConnection(Base):
     # at that second; stored after every page so that a restart resumes with no gap and no repeat.
     poll_updated_on: Mapped[str] = mapped_column(String(19), default="")
     poll_sys_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Whether this instance is the desk in use (``servicedesk.desk_for``); configuring leaves it as it is.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    agent_view: Mapped[str] = mapped_column(String(20), default="both")  # one of AGENT_VIEWS
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MirroredIncident(Base):
+    """The instance's incidents the connector has seen (polled or read): what it needs to answer without a
+    network call (``incident_numbers``, ``changed_since``). A copy, refreshed by every poll; the instance
+    stays the record."""
+
+    __tablename__ = "servicenow_incident"
+    __table_args__ = (Index("ix_servicenow_incident_change", "updated_on", "sys_id"),)
+
+    sys_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), default="")
+    short_description: Mapped[str] = mapped_column(String(160), default="")
+    state: Mapped[str] = mapped_column(String(40), default="")
+    correlation_id: Mapped[str] = mapped_column(String(200), default="")
+    updated_on: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # the instance's sys_updated_on
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

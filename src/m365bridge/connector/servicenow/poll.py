@@ -4,17 +4,18 @@ Each page is asked for from the newest stored watermark (offset 0), so that an i
 poll runs cannot shift the offsets and hide another; the instance's ``Link: rel="next"`` offset is
 followed only while the watermark stays within one second (more records of one second than a page
 holds). The watermark is stored in its own writer unit after the page's incidents were handled, never
-across the HTTP call: a restart (or a kill) repeats at most the page in hand, and ``handle`` must be
-safe to run twice for one incident (the write ledger of a later step makes it so).
+across the HTTP call, together with the page's rows of the mirror (``servicenow_incident``): a restart
+(or a kill) repeats at most the page in hand, and ``handle`` must be safe to run twice for one page (the
+outbox's idempotency keys make the connector's writes so).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.connector.servicenow import errors, service
+from m365bridge.connector.servicenow import errors, repository, service
 from m365bridge.connector.servicenow.client import InstanceClient
 from m365bridge.connector.servicenow.records import InstanceIncident
 from m365bridge.shared.db import transaction
@@ -30,7 +31,7 @@ class PollResult:
 def poll_changes(
     context: ConnectorContext,
     client: InstanceClient,
-    handle: Callable[[InstanceIncident], None],
+    handle: Callable[[Sequence[InstanceIncident]], None],
     *,
     page_size: int = 100,
     max_pages: int = 1000,
@@ -51,12 +52,13 @@ def poll_changes(
                 )
             raise
         requests += 1
-        for incident in page.incidents:
-            handle(incident)
-            handled += 1
+        if page.incidents:
+            handle(page.incidents)
+            handled += len(page.incidents)
         if page.watermark != mark:
             mark = page.watermark
             with transaction(context.sessions, write=True) as session:
+                repository.mirror(session, page.incidents)
                 service.store_watermark(session, mark)
         if not page.has_more:
             return PollResult(handled, requests, complete=True)

@@ -18,7 +18,7 @@ from m365bridge.connector.servicenow.auth import (
     Tokens,
 )
 from m365bridge.connector.servicenow.client import Authenticator, InstanceClient, check_instance_url
-from m365bridge.connector.servicenow.models import DEFAULT_NAME, InstanceConnection
+from m365bridge.connector.servicenow.models import AGENT_VIEWS, DEFAULT_NAME, InstanceConnection
 from m365bridge.connector.servicenow.records import Watermark
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound, UserError
@@ -137,6 +137,36 @@ def store_tokens(context: ConnectorContext, tokens: Tokens) -> None:
             context.secrets.encrypt(tokens.refresh_token) if tokens.refresh_token else None
         )
         connection.refresh_expires_at = tokens.refresh_expires_at
+
+
+def use_instance(session: Session, enabled: bool) -> InstanceConnection:
+    """Make the configured instance the desk in use (or go back to the built-in desk). Processes see the
+    change within ``servicedesk.CHOICE_TTL`` seconds."""
+    connection = get_connection(session)
+    connection.enabled = enabled
+    session.flush()
+    return connection
+
+
+def set_agent_view(session: Session, view: str) -> InstanceConnection:
+    """What agents see on an instance incident: ``work_notes``, ``tab`` or ``both``."""
+    if view not in AGENT_VIEWS:
+        raise UserError(f"agent view {view!r} is not one of: {', '.join(AGENT_VIEWS)}")
+    connection = get_connection(session)
+    connection.agent_view = view
+    session.flush()
+    return connection
+
+
+def instance_in_use(session: Session) -> bool:
+    connection = repository.get(session)
+    return bool(connection and connection.enabled)
+
+
+def posts_work_notes(session: Session) -> bool:
+    """Whether agents get the connector's work notes (``agent_view`` work_notes or both)."""
+    connection = repository.get(session)
+    return bool(connection and connection.agent_view in ("work_notes", "both"))
 
 
 def watermark(session: Session) -> Watermark:
