@@ -149,9 +149,15 @@ class InstanceClient:
         return InstanceIncident.from_record(_result(body, dict))
 
     def find_by_correlation(self, correlation_id: str) -> InstanceIncident | None:
+        return self._first("correlation_id", correlation_id)
+
+    def find_by_number(self, number: str) -> InstanceIncident | None:
+        return self._first("number", number)
+
+    def _first(self, field: str, value: str) -> InstanceIncident | None:
         params = {
             **_incident_params(),
-            "sysparm_query": f"correlation_id={_escape(correlation_id)}^ORDERBYsys_created_on",
+            "sysparm_query": f"{field}={_escape(value)}^ORDERBYsys_created_on",
             "sysparm_limit": "1",
         }
         body, _ = self._call("GET", f"{TABLE}/incident", params=params)

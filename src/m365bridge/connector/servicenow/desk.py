@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DONE_STATES = frozenset({"6", "7", "8"})  # Resolved, Closed, Canceled: ServiceNow's incident states
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+SYS_ID = re.compile(r"[0-9a-f]{32}")
 
 
 def marker(key: str) -> str:
@@ -106,8 +108,14 @@ class InstanceDesk:
             return self._remember(incident, client.base_url)
 
     def find_incident(self, session: Session, sys_id_or_number: str) -> DeskIncident:
-        found = repository.find_mirrored(session, sys_id_or_number)
-        return self.get_incident(session, found.sys_id if found else sys_id_or_number)
+        mirrored = repository.find_mirrored(session, sys_id_or_number)
+        if mirrored is not None or SYS_ID.fullmatch(sys_id_or_number):
+            return self.get_incident(session, mirrored.sys_id if mirrored else sys_id_or_number)
+        with _calls(self._context, "finding an incident by number") as client:
+            found = client.find_by_number(sys_id_or_number)
+            if found is None:
+                raise NotFound(f"No incident {sys_id_or_number} on the ServiceNow instance.")
+            return self._remember(found, client.base_url)
 
     def incident_numbers(self, connection: Connection, sys_ids: Collection[str]) -> dict[str, str]:
         if not sys_ids:

@@ -31,10 +31,12 @@ from m365bridge.connector.servicedesk.port import DeskIncident
 from m365bridge.connector.servicenow import errors, repository, service
 from m365bridge.connector.servicenow.desk import InstanceWriter, view
 from m365bridge.connector.servicenow.poll import poll_changes
-from m365bridge.connector.servicenow.records import InstanceIncident
+from m365bridge.connector.servicenow.records import InstanceIncident, Watermark
 from m365bridge.shared.db import transaction
 
 logger = logging.getLogger(__name__)
+
+EPOCH = "1970-01-01 00:00:00"  # a watermark before every incident: "polled once, found none"
 
 ChangeHandler = Callable[[ConnectorContext, Sequence[DeskIncident]], None]
 
@@ -70,7 +72,8 @@ def sync_once(context: ConnectorContext, *, page_size: int = 100) -> PassResult:
             return PassResult(in_use=False)
         # The first poll of an instance reads its whole history into the mirror: old incidents are not
         # "created or changed", so handlers start with the second.
-        notify = service.posts_work_notes(session) and bool(service.watermark(session).updated_on)
+        first = not service.watermark(session).updated_on
+        notify = service.posts_work_notes(session) and not first
     client = service.open_client(context)
     try:
         base_url = client.base_url
@@ -80,6 +83,8 @@ def sync_once(context: ConnectorContext, *, page_size: int = 100) -> PassResult:
                 _notify(context, [view(incident, base_url) for incident in page])
 
         polled = poll_changes(context, client, handle, page_size=page_size)
+        if first and polled.complete:
+            _mark_polled(context)
         seen = instance_desk(context).take_seen()
         if seen:
             with transaction(context.sessions, write=True) as session:
@@ -105,6 +110,14 @@ def sync_once(context: ConnectorContext, *, page_size: int = 100) -> PassResult:
         failed=delivery.failed,
         adopted=adopted,
     )
+
+
+def _mark_polled(context: ConnectorContext) -> None:
+    """An instance without incidents leaves the watermark empty: store the epoch, so that the next poll
+    is not taken for the first (its incidents are new, and handlers get them)."""
+    with transaction(context.sessions, write=True) as session:
+        if not service.watermark(session).updated_on:
+            service.store_watermark(session, Watermark(EPOCH))
 
 
 def _notify(context: ConnectorContext, incidents: Sequence[DeskIncident]) -> None:
