@@ -18,7 +18,7 @@ from m365bridge.connector.servicenow import runner, service
 from m365bridge.connector.servicenow.auth import AuthType
 from m365bridge.connector.servicenow.desk import InstanceDesk, marker
 from m365bridge.shared.db import transaction
-from m365bridge.shared.errors import NotFound
+from m365bridge.shared.errors import NotFound, UserError
 from m365bridge.shared.orm import utcnow
 from tests.connector.health.fake_graph import issue
 from tests.connector.servicenow.conftest import INTEGRATION, PASSWORD, StandIn, connect
@@ -123,9 +123,11 @@ def test_handlers_are_not_called_when_agents_see_only_the_tab(bridge, stand_in, 
 
 def test_a_bad_agent_view_is_refused_and_changes_nothing(bridge, stand_in):
     connect(bridge, stand_in, AuthType.BASIC)
-    with pytest.raises(Exception, match="work_notes, tab, both"):
-        with transaction(bridge.sessions, write=True) as session:
-            service.set_agent_view(session, "email")
+    with (
+        pytest.raises(UserError, match="work_notes, tab, both"),
+        transaction(bridge.sessions, write=True) as session,
+    ):
+        service.set_agent_view(session, "email")
     with transaction(bridge.sessions) as session:
         assert service.get_connection(session).agent_view == "both"
 
