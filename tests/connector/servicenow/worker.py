@@ -2,8 +2,9 @@
 
 ``deliver``: deliver the outbox to the instance, dying (SIGKILL) right after the first work note's PATCH
 returns, before the outbox's bookkeeping; ``--clock-minutes`` moves the delivery's clock on, as a restart
-after the claim's lease would be. ``poll``: one runner pass with a change handler that appends each page's
-sys_ids to ``--handled`` (a line per page) and dies right after handling page ``--kill-at-page`` (before the watermark).
+after the claim's lease would be. ``poll``: one runner pass with a change handler that appends each
+page's sys_ids to ``--handled`` (a line per page) and dies right after handling page ``--kill-at-page``
+(before the watermark).
 Exit 0 means the process finished its work without being killed.
 """
 
