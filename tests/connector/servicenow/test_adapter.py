@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ssl
+import time
 from collections.abc import Iterator, Sequence
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from m365bridge.connector.app import create_app
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health import repository as health_repository
 from m365bridge.connector.health.auto_incidents import CLOSE_CODE, apply_auto_incidents
@@ -17,6 +20,8 @@ from m365bridge.connector.servicedesk.port import DeskIncident, NewIncident, Wor
 from m365bridge.connector.servicenow import runner, service
 from m365bridge.connector.servicenow.auth import AuthType
 from m365bridge.connector.servicenow.desk import InstanceDesk, marker
+from m365bridge.connector.users import service as users
+from m365bridge.connector.users.roles import INCIDENT_MANAGER, ITIL
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound, UserError
 from m365bridge.shared.orm import utcnow
@@ -226,3 +231,43 @@ def test_an_auto_incident_is_created_on_the_instance_linked_and_resolved(bridge,
     with table_api(stand_in) as http:
         record = http.get(f"/api/now/table/incident/{sys_id}").json()["result"]
     assert (record["state"], record["close_code"]) == ("6", CLOSE_CODE)
+
+
+def test_a_push_wakes_the_runner_and_the_change_reaches_the_handlers(bridge, stand_in, handled):
+    connect(bridge, stand_in, AuthType.BASIC)
+    use(bridge)
+    runner.sync_once(bridge)
+    with transaction(bridge.sessions, write=True) as session:
+        users.create_user(
+            session,
+            "push",
+            password=PASSWORD,
+            roles=[INCIDENT_MANAGER],
+            web_service_access_only=True,
+        )
+        users.create_user(session, "agent", password=PASSWORD, roles=[ITIL])
+    bridge.settings.servicenow_poll_seconds = 3600  # only the push can start a pass within the test
+    incident = create_on_instance(stand_in, "SharePoint site read-only")
+    path = "/api/x_mioms_m365_assis/v1/servicenow/changes"
+
+    with TestClient(create_app(context=bridge)) as app:
+        refused = [
+            app.post(path, json={"sys_id": incident["sys_id"]}).status_code,
+            app.post(path, json={"sys_id": incident["sys_id"]}, auth=("agent", PASSWORD)).status_code,
+        ]
+        bad = [
+            app.post(path, json=body, auth=("push", PASSWORD))
+            for body in ({"sys_id": "x" * 5000}, {"sys_id": 12}, {"sys_id": incident["sys_id"], "state": "6"})
+        ]
+        assert handled == []  # none of those woke it
+        accepted = app.post(path, json={"sys_id": incident["sys_id"]}, auth=("push", PASSWORD))
+        deadline = time.monotonic() + 20
+        while not handled and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    assert refused == [401, 403]
+    assert [(answer.status_code, "sys_id" in answer.text or "state" in answer.text) for answer in bad] == [
+        (400, True)
+    ] * 3
+    assert (accepted.status_code, accepted.json()) == (202, {"polling": True})
+    assert [i.sys_id for i in handled] == [incident["sys_id"]]
