@@ -41,6 +41,7 @@ from m365bridge.connector.servicenow import errors, repository, service
 from m365bridge.connector.servicenow.client import InstanceClient
 from m365bridge.connector.servicenow.models import MirroredIncident
 from m365bridge.connector.servicenow.records import InstanceIncident, parse_sn_datetime
+from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -108,9 +109,12 @@ class InstanceDesk:
             return self._remember(incident, client.base_url)
 
     def find_incident(self, session: Session, sys_id_or_number: str) -> DeskIncident:
-        mirrored = repository.find_mirrored(session, sys_id_or_number)
-        if mirrored is not None or SYS_ID.fullmatch(sys_id_or_number):
-            return self.get_incident(session, mirrored.sys_id if mirrored else sys_id_or_number)
+        # The mirror in a unit of its own: a remote read leaves the caller's (request) session unbegun.
+        with transaction(self._context.sessions) as own:
+            mirrored = repository.find_mirrored(own, sys_id_or_number)
+            known = mirrored.sys_id if mirrored is not None else None
+        if known is not None or SYS_ID.fullmatch(sys_id_or_number):
+            return self.get_incident(session, known or sys_id_or_number)
         with _calls(self._context, "finding an incident by number") as client:
             found = client.find_by_number(sys_id_or_number)
             if found is None:
