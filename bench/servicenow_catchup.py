@@ -1,6 +1,6 @@
 """ServiceNow catch-up: the connector back after 2 hours down, with 5,000 incidents changed on the instance.
 
-    python bench/servicenow_catchup.py [--incidents 5000] [--page-size 100] [--rate-limit 0] [--quick]
+    python bench/servicenow_catchup.py [--incidents 5000] [--page-size 1000] [--rate-limit 0] [--quick]
 
 The stand-in instance (a second connector's built-in service desk, Table API over https) runs in this
 process on a free port, behind a counter of the requests it answers (and, with ``--rate-limit N``, a
@@ -122,7 +122,7 @@ def backdate(instance: ConnectorContext, count: int, now: dt.datetime) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=5000)
-    parser.add_argument("--page-size", type=int, default=100)
+    parser.add_argument("--page-size", type=int, default=runner.PAGE_SIZE)
     parser.add_argument("--rate-limit", type=int, default=0, help="Requests per second (0: none).")
     parser.add_argument("--quick", action="store_true", help="500 incidents (for the smoke test).")
     args = parser.parse_args()

@@ -65,7 +65,13 @@ class PassResult:
     adopted: int = 0
 
 
-def sync_once(context: ConnectorContext, *, page_size: int = 100) -> PassResult:
+# Incidents per poll request. Each request costs the instance a round of authentication and a count, so a
+# large page catches up much faster (bench/servicenow_catchup.py: 5,000 changes in 6 requests instead of
+# 51); the price is the page a kill -9 repeats to the handlers. The Table API's own cap is 10,000.
+PAGE_SIZE = 1000
+
+
+def sync_once(context: ConnectorContext, *, page_size: int = PAGE_SIZE) -> PassResult:
     """One pass (see the module docstring); raises ``ServiceNowError`` when the poll fails (logged)."""
     with transaction(context.sessions) as session:
         if not service.instance_in_use(session):
