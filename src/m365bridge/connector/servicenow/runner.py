@@ -33,6 +33,7 @@ from m365bridge.connector.servicenow.desk import InstanceWriter, view
 from m365bridge.connector.servicenow.poll import poll_changes
 from m365bridge.connector.servicenow.records import InstanceIncident, Watermark
 from m365bridge.shared.db import transaction
+from m365bridge.shared.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -179,5 +180,7 @@ class InstanceRunner:
             except errors.ServiceNowError as error:
                 # Logged by the poll (system log); the stored watermark is where the next pass starts.
                 logger.warning("ServiceNow pass stopped: %s", error.explain())
+            except UserError as error:  # e.g. the stored URL no longer allowed: the admin must configure
+                logger.warning("ServiceNow pass not run: %s", error)
             except SQLAlchemyError:  # a locked database must not end the thread; the next pass retries
                 logger.exception("ServiceNow pass failed")
