@@ -54,6 +54,14 @@ def test_startup_reports_the_demo_beside_a_bare_uvicorn_start():
 
 
 @pytest.mark.slow
+def test_servicenow_catchup_reports_time_requests_and_429s():
+    output, results = run_bench("servicenow_catchup.py", "--quick", "--page-size", "100")
+    assert "handled once each: True (500 distinct); mirrored: 500" in output
+    assert "6 requests to the instance, 0 answered 429" in output
+    assert_reported(results, "ServiceNow catch-up")
+
+
+@pytest.mark.slow
 def test_health_sync_reports_requests_refusals_and_the_throttle_minimum():
     replay = DATASETS / "m365-message-center" / "replay.jsonl"
     if not replay.exists():

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DONE_STATES = frozenset({"6", "7", "8"})  # Resolved, Closed, Canceled: ServiceNow's incident states
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 SYS_ID = re.compile(r"[0-9a-f]{32}")
+SEEN_MAX = 10_000
 
 
 def marker(key: str) -> str:
@@ -156,7 +157,10 @@ class InstanceDesk:
 
     def _remember(self, incident: InstanceIncident, base_url: str) -> DeskIncident:
         with self._lock:
+            self._seen.pop(incident.sys_id, None)
             self._seen[incident.sys_id] = incident
+            if len(self._seen) > SEEN_MAX:  # no runner takes them (it is off): keep the newest only
+                del self._seen[next(iter(self._seen))]
         return view(incident, base_url)
 
 
