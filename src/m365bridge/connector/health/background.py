@@ -11,8 +11,8 @@ from m365bridge.connector.health.auto_incidents import AutoIncidentOutcome, appl
 from m365bridge.connector.health.runner import HealthSyncRunner
 from m365bridge.connector.health.sync import SyncOutcome, sync_service_health
 from m365bridge.connector.setup.gate import current_setup
-from m365bridge.connector.worknotes.health_updates import post_health_updates
 from m365bridge.connector.setup.modes import Mode
+from m365bridge.connector.worknotes.health_updates import post_health_updates
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 from m365bridge.shared.orm import utcnow
@@ -47,7 +47,10 @@ def background_health_sync(context: ConnectorContext) -> HealthSyncRunner:
         function=lambda: sync_lag_seconds(context),
     )
     return HealthSyncRunner(
-        context, lambda: _outbound_entity(context), graph_url=lambda: _graph_url(context), after_sync=after_sync
+        context,
+        lambda: _outbound_entity(context),
+        graph_url=lambda: _graph_url(context),
+        after_sync=after_sync,
     )
 
 

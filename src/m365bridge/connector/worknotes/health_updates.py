@@ -61,7 +61,9 @@ def _incident(session: Session, desk: ServiceDesk, sys_id: str) -> DeskIncident 
         return None
 
 
-def _post_new(session: Session, desk: ServiceDesk, incident: DeskIncident, outcome: HealthUpdatesOutcome) -> None:
+def _post_new(
+    session: Session, desk: ServiceDesk, incident: DeskIncident, outcome: HealthUpdatesOutcome
+) -> None:
     notes: list[WorkNote] = []
     finished: list[str] = []
     for follow in repository.take_follows(session, incident.sys_id):

@@ -46,7 +46,9 @@ def insights_note(issues: Sequence[IssueMatch], articles: Sequence[dict[str, Any
 
 
 def health_update_note(issue_id: str, title: str, status: str, post: str) -> str:
-    head = f"Microsoft service health update for {issue_id} {clip(title, TITLE_LIMIT)} ({enum_label(status)}):"
+    head = (
+        f"Microsoft service health update for {issue_id} {clip(title, TITLE_LIMIT)} ({enum_label(status)}):"
+    )
     return _bounded(f"{head}\n{post.strip()}", "")
 
 

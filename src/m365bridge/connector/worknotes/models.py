@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from m365bridge.connector.db import Base
@@ -14,7 +14,8 @@ from m365bridge.shared.orm import UTCDateTime, utcnow
 class InsightNoteLedger(Base):
     """One row per incident the handler has looked at. ``short_description`` is the text last looked at (an
     incident whose short description did not change is not looked at again); ``digest`` names the content
-    of the last note posted ("" before the first), so the same findings are never posted twice."""
+    of the last note posted ("" before the first) and ``content`` lists it (``{"issues": [ids], "articles":
+    [ids]}``), so findings that add nothing to it are not posted again."""
 
     __tablename__ = "x_mioms_m365_assis_worknote"
 
@@ -22,6 +23,7 @@ class InsightNoteLedger(Base):
     incident_number: Mapped[str] = mapped_column(String(40), default="")
     short_description: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str] = mapped_column(String(64), default="")
+    content: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -30,7 +30,7 @@ def take_ledger(session: Session, sys_id: str, number: str) -> InsightNoteLedger
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     connection.execute(
         insert(_LEDGER)
-        .values(incident_sys_id=sys_id, incident_number=number, short_description="", digest="")
+        .values(incident_sys_id=sys_id, incident_number=number, short_description="", digest="", content={})
         .values(updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["incident_sys_id"])
     )

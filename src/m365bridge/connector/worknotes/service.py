@@ -7,10 +7,11 @@ through the service-desk port unless the ledger says the same findings were post
 
 - Well enough: an issue passes ``health.relevance``'s floor and margin (``match_issues``); an article passes
   ``ARTICLE_MIN_SCORE`` of the support service's score. Nothing passing: nothing posted.
-- Never twice: the ledger row per incident holds the digest of the last posted findings; the note is posted
-  in the same writer unit that records the digest, after taking the row (a concurrent run waits, then finds
-  the digest). The note's idempotency key is the incident and the digest, so a remote desk's outbox
-  delivers a retried write once.
+- Never twice: the ledger row per incident holds the last posted findings (issue and article ids) and their
+  digest. Findings that add no issue and no article to them are not posted: a reworded short description
+  whose weaker articles fall below the score floor says nothing new. The note is posted in the same writer
+  unit that records it, after taking the row (a concurrent run waits, then finds it). The note's
+  idempotency key is the incident and the digest, so a remote desk's outbox delivers a retried write once.
 - The support service is an HTTP call, made outside any write unit. When it cannot answer, the incident is
   left as it was (no note, no ledger change), so the next change or run tries again.
 """
@@ -66,11 +67,21 @@ class Findings:
     articles: list[dict[str, Any]]
 
     @property
-    def digest(self) -> str:
-        """Names the findings, not their wording: a status change alone is not new content (the issue's
+    def content(self) -> dict[str, list[str]]:
+        """The findings by id, not their wording: a status change alone is not new content (the issue's
         updates follow as their own notes)."""
-        content = {"issues": sorted(i.id for i in self.issues), "articles": sorted(a["id"] for a in self.articles)}
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+        return {
+            "issues": sorted(i.id for i in self.issues),
+            "articles": sorted(a["id"] for a in self.articles),
+        }
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.content, sort_keys=True).encode()).hexdigest()
+
+    def adds_to(self, posted: dict[str, list[str]]) -> bool:
+        """Whether these findings name an issue or an article the last note did not."""
+        return any(set(ids) - set(posted.get(kind, [])) for kind, ids in self.content.items())
 
 
 def post_insight_notes(context: ConnectorContext, incidents: Sequence[DeskIncident]) -> InsightNotesOutcome:
@@ -124,12 +135,12 @@ def _handle(
     with transaction(context.sessions, write=True) as session:
         row = repository.take_ledger(session, incident.sys_id, incident.number)
         row.short_description, row.updated_at = incident.short_description, utcnow()
-        if row.digest == digest:
+        if not findings.adds_to(row.content):
             outcome.unchanged += 1
             return
         note = WorkNote(incident.sys_id, text, AUTHOR, key=f"worknotes:{incident.sys_id}:{digest[:40]}")
         desk.add_work_notes(session.connection(), [note])
-        row.digest, row.posted_at = digest, utcnow()
+        row.digest, row.content, row.posted_at = digest, findings.content, utcnow()
         covered = {}
         for issue in findings.issues:
             stored = health_repository.get_issue(session, issue.id)
