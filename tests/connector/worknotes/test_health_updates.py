@@ -5,10 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from tests.connector.insights.conftest import World
-from tests.connector.insights.world import add_issue, stamp
-from tests.connector.worknotes.conftest import incident, work_notes
-
 from m365bridge.connector.health import repository as health_repository
 from m365bridge.connector.health.background import sync_now
 from m365bridge.connector.incidents import service as incidents
@@ -17,6 +13,9 @@ from m365bridge.connector.worknotes.models import IssueFollow
 from m365bridge.connector.worknotes.service import post_insight_notes
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
+from tests.connector.insights.conftest import World
+from tests.connector.insights.world import add_issue, stamp
+from tests.connector.worknotes.conftest import incident, work_notes
 
 
 def new_post(world: World, issue_id: str, text: str, **changes: object) -> None:
