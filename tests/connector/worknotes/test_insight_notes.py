@@ -57,6 +57,9 @@ def test_a_short_description_about_another_problem_gets_a_second_note(world: Wor
     first, second = work_notes(world, sys_id)
     assert "EX100200" in first and "TM300400 Meetings fail to start in Microsoft Teams" in second
     assert "EX100200" not in second
+    back = change(world, sys_id, short_description="Mail delivery delayed")
+    assert post_insight_notes(world.connector, [back]).posted == 1  # new again next to the last note
+    assert work_notes(world, sys_id)[2] == first
 
 
 def test_a_reworded_short_description_with_the_same_findings_gets_none(world: World) -> None:

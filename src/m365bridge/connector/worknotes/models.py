@@ -24,6 +24,9 @@ class InsightNoteLedger(Base):
     short_description: Mapped[str] = mapped_column(Text, default="")
     digest: Mapped[str] = mapped_column(String(64), default="")
     content: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
+    # Notes posted so far: with the digest, the next note's idempotency key, unique on the incident even when
+    # its findings come back to those of an earlier note (which a remote desk's outbox would take as a retry).
+    notes_posted: Mapped[int] = mapped_column(Integer, default=0)
     posted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

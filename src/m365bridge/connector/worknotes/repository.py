@@ -31,6 +31,7 @@ def take_ledger(session: Session, sys_id: str, number: str) -> InsightNoteLedger
     connection.execute(
         insert(_LEDGER)
         .values(incident_sys_id=sys_id, incident_number=number, short_description="", digest="", content={})
+        .values(notes_posted=0)
         .values(updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["incident_sys_id"])
     )

@@ -11,7 +11,8 @@ through the service-desk port unless the ledger says the same findings were post
   digest. Findings that add no issue and no article to them are not posted: a reworded short description
   whose weaker articles fall below the score floor says nothing new. The note is posted in the same writer
   unit that records it, after taking the row (a concurrent run waits, then finds it). The note's
-  idempotency key is the incident and the digest, so a remote desk's outbox delivers a retried write once.
+  idempotency key is the incident, its note count and the digest, so a remote desk's outbox delivers a
+  retried write once.
 - The support service is an HTTP call, made outside any write unit. When it cannot answer, the incident is
   left as it was (no note, no ledger change), so the next change or run tries again.
 """
@@ -33,7 +34,7 @@ from m365bridge.connector.insights.service import issue_index
 from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.servicedesk.port import DeskIncident, WorkNote
 from m365bridge.connector.setup.gate import SetupView, current_setup
-from m365bridge.connector.setup.modes import FEATURES, Mode
+from m365bridge.connector.setup.modes import Mode
 from m365bridge.connector.worknotes import messages, repository
 from m365bridge.shared.db import transaction
 from m365bridge.shared.orm import utcnow
@@ -111,9 +112,8 @@ def post_insight_notes(context: ConnectorContext, incidents: Sequence[DeskIncide
 def _offers_insights(view: SetupView | None) -> bool:
     """As the tab's gate (``insights.service.allowed_setup``), without its log line: the tab tells an agent
     who asks, whereas this runs on every change."""
-    if view is None or view.mode is None or not view.finished or not view.confirmed:
-        return False
-    return "insights" in FEATURES[view.mode] or "solutions" in FEATURES[view.mode]
+    # Every mode offers recommended solutions; service health only those but Mode.NONE (``_findings``).
+    return view is not None and view.mode is not None and view.finished and view.confirmed
 
 
 def _handle(
@@ -138,9 +138,10 @@ def _handle(
         if not findings.adds_to(row.content):
             outcome.unchanged += 1
             return
-        note = WorkNote(incident.sys_id, text, AUTHOR, key=f"worknotes:{incident.sys_id}:{digest[:40]}")
-        desk.add_work_notes(session.connection(), [note])
+        key = f"worknotes:{incident.sys_id}:note:{row.notes_posted + 1}:{digest[:40]}"
+        desk.add_work_notes(session.connection(), [WorkNote(incident.sys_id, text, AUTHOR, key=key)])
         row.digest, row.content, row.posted_at = digest, findings.content, utcnow()
+        row.notes_posted += 1
         covered = {}
         for issue in findings.issues:
             stored = health_repository.get_issue(session, issue.id)

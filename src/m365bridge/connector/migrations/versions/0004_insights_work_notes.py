@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("short_description", sa.Text(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
+        sa.Column("notes_posted", sa.Integer(), nullable=False),
         sa.Column("posted_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=True),
         sa.Column("updated_at", m365bridge.shared.orm.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("incident_sys_id", name=op.f("pk_x_mioms_m365_assis_worknote")),
