@@ -16,11 +16,13 @@ from m365bridge.shared.orm import utcnow
 from tests.connector.insights.conftest import World
 from tests.connector.insights.world import add_issue, stamp
 from tests.connector.worknotes.conftest import incident, work_notes
+from tests.support.deferred_writes import recording_deferred_writes
+from tests.support.writers import committing_in_a_loop
 
 
 def new_post(world: World, issue_id: str, text: str, **changes: object) -> None:
     """Microsoft posts ``text`` on the issue (as the connector's next sync stores it)."""
-    with transaction(world.connector.sessions) as session:
+    with transaction(world.connector.sessions, write=True) as session:
         issue = health_repository.get_issue(session, issue_id)
         assert issue is not None
         later = utcnow() + dt.timedelta(seconds=len(issue.posts) + 1)
@@ -130,3 +132,12 @@ def test_two_runs_at_once_post_each_update_once(world: World) -> None:
     for thread in runs:
         thread.join()
     assert [len(work_notes(world, sys_id)) for sys_id in sys_ids] == [2, 2]
+
+
+def test_both_handlers_keep_the_sqlite_writer_rule_beside_another_writer(world: World) -> None:
+    sys_id = world.incident("Mail delivery delayed")
+    with committing_in_a_loop(world.connector.sessions), recording_deferred_writes() as breaches:
+        assert post_insight_notes(world.connector, [incident(world, sys_id)]).posted == 1
+        new_post(world, "EX100200", "We're rerouting mail.")
+        assert post_health_updates(world.connector).notes == 1
+    assert breaches == []
