@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 
+import pytest
+
+from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.health import repository as health_repository
-from m365bridge.connector.health.background import sync_now
+from m365bridge.connector.health.background import background_health_sync, sync_now
 from m365bridge.connector.incidents import service as incidents
 from m365bridge.connector.worknotes.health_updates import post_health_updates
 from m365bridge.connector.worknotes.models import IssueFollow
@@ -91,7 +95,18 @@ def test_without_an_insights_note_nothing_is_followed_or_posted(world: World) ->
     assert (outcome.notes, outcome.unfollowed) == (0, 0) and work_notes(world, sys_id) == []
 
 
-def test_sync_now_posts_a_new_post_from_graph_on_the_linked_incident(world: World) -> None:
+def sync_now_of(context: ConnectorContext) -> None:
+    sync_now(context)
+
+
+def runner_of(context: ConnectorContext) -> None:
+    background_health_sync(context).run_once()
+
+
+@pytest.mark.parametrize("sync", [sync_now_of, runner_of], ids=["sync now", "background runner"])
+def test_a_sync_posts_a_new_post_from_graph_on_the_linked_incident(
+    world: World, sync: Callable[[ConnectorContext], None]
+) -> None:
     [sys_id] = noted(world, "Mail delivery delayed")
     later = utcnow() + dt.timedelta(minutes=1)
     first = {
@@ -112,7 +127,7 @@ def test_sync_now_posts_a_new_post_from_graph_on_the_linked_incident(world: Worl
         lastModifiedDateTime=stamp(later),
         posts=[first, second],
     )
-    sync_now(world.connector)
+    sync(world.connector)
     assert work_notes(world, sys_id)[-1].endswith(":\nA fix is being deployed.")
     assert len(work_notes(world, sys_id)) == 2
 
