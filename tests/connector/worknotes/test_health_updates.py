@@ -149,6 +149,7 @@ def test_two_runs_at_once_post_each_update_once(world: World) -> None:
     assert [len(work_notes(world, sys_id)) for sys_id in sys_ids] == [2, 2]
 
 
+@pytest.mark.sqlite
 def test_both_handlers_keep_the_sqlite_writer_rule_beside_another_writer(world: World) -> None:
     sys_id = world.incident("Mail delivery delayed")
     with committing_in_a_loop(world.connector.sessions), recording_deferred_writes() as breaches:
