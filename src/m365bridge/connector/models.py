@@ -15,5 +15,6 @@ from m365bridge.connector.servicedesk import models as servicedesk_models  # noq
 from m365bridge.connector.servicenow import models as servicenow_models  # noqa: F401
 from m365bridge.connector.setup import models as setup_models  # noqa: F401
 from m365bridge.connector.users import models as users_models  # noqa: F401
+from m365bridge.connector.worknotes import models as worknotes_models  # noqa: F401
 
 __all__ = ["Base"]

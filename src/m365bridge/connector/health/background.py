@@ -12,6 +12,7 @@ from m365bridge.connector.health.runner import HealthSyncRunner
 from m365bridge.connector.health.sync import SyncOutcome, sync_service_health
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.setup.modes import Mode
+from m365bridge.connector.worknotes.health_updates import post_health_updates
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 from m365bridge.shared.orm import utcnow
@@ -45,7 +46,20 @@ def background_health_sync(context: ConnectorContext) -> HealthSyncRunner:
         "Seconds since the last successful service health sync (NaN before the first).",
         function=lambda: sync_lag_seconds(context),
     )
-    return HealthSyncRunner(context, lambda: _outbound_entity(context), graph_url=lambda: _graph_url(context))
+    return HealthSyncRunner(
+        context,
+        lambda: _outbound_entity(context),
+        graph_url=lambda: _graph_url(context),
+        after_sync=after_sync,
+    )
+
+
+def after_sync(context: ConnectorContext) -> AutoIncidentOutcome:
+    """What follows a sync that ran: v2.1's auto-incidents, then the work-note mode's health updates on the
+    incidents whose insights note named an issue (nothing when no such note was posted)."""
+    incidents = apply_auto_incidents(context)
+    post_health_updates(context)
+    return incidents
 
 
 def sync_now(context: ConnectorContext) -> tuple[SyncOutcome, AutoIncidentOutcome]:
@@ -57,5 +71,5 @@ def sync_now(context: ConnectorContext) -> tuple[SyncOutcome, AutoIncidentOutcom
             "(Microsoft 365 support > Setup) in a mode with insights."
         )
     outcome = sync_service_health(context, entity_id=entity_id, graph_url=_graph_url(context))
-    incidents = apply_auto_incidents(context) if outcome.ran else AutoIncidentOutcome()
+    incidents = after_sync(context) if outcome.ran else AutoIncidentOutcome()
     return outcome, incidents

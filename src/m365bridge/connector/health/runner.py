@@ -26,8 +26,10 @@ class HealthSyncRunner:
         resolve_entity: Callable[[], str | None],
         *,
         graph_url: Callable[[], str | None] = lambda: None,
+        after_sync: Callable[[ConnectorContext], object] = apply_auto_incidents,
     ) -> None:
         self._context = context
+        self._after_sync = after_sync
         self._resolve_entity = resolve_entity
         self._graph_url = graph_url
         self._stop = threading.Event()
@@ -52,7 +54,7 @@ class HealthSyncRunner:
         if entity_id:
             outcome = sync_service_health(self._context, entity_id=entity_id, graph_url=self._graph_url())
             if outcome.ran:
-                apply_auto_incidents(self._context)
+                self._after_sync(self._context)
 
     def _loop(self, interval: float) -> None:
         while not self._stop.is_set():
