@@ -148,6 +148,17 @@ class ConnectorSettings(ServiceSettings):
         description="Longest Retry-After a call to a ServiceNow instance waits for before retrying; a longer "
         "one (or a fourth 429 in a row) ends the call as retriable.",
     )
+    servicenow_roles_insights_user: list[str] = Field(
+        ["itil", "sn_incident_write", "x_mioms_m365_assis.insights_user"],
+        description="Agents who sign in with their ServiceNow account get the connector's insights_user role "
+        "when they hold any of these instance roles (a JSON list in the environment).",
+    )
+    servicenow_roles_administrator: list[str] = Field(
+        ["admin", "x_mioms_m365_assis.administrator"],
+        description="Agents who sign in with their ServiceNow account get the connector's administrator role "
+        "(x_mioms_m365_assis.administrator: contact Microsoft support) when they hold any of these instance "
+        "roles (a JSON list in the environment).",
+    )
     servicenow_max_clock_skew_seconds: int = Field(
         60,
         ge=1,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -56,11 +57,13 @@ def create_client(
     *,
     access_token_lifespan: int = 1800,
     refresh_token_lifespan: int = 8_640_000,
+    redirect_url: str = "",
 ) -> tuple[OAuthClient, str]:
     """A new OAuth API endpoint; returns it and the client secret, which is shown only this once."""
     if not name.strip():
         raise UserError("a name is required")
     _check_lifespans(access_token_lifespan, refresh_token_lifespan)
+    redirect_url = check_redirect_url(redirect_url)
     secret = new_token(24)
     client = OAuthClient(
         name=name.strip(),
@@ -68,10 +71,24 @@ def create_client(
         client_secret_hash=hash_generated_secret(secret),
         access_token_lifespan=access_token_lifespan,
         refresh_token_lifespan=refresh_token_lifespan,
+        redirect_url=redirect_url,
     )
     session.add(client)
     session.flush()
     return client, secret
+
+
+def check_redirect_url(url: str) -> str:
+    """An absolute http(s) URL without a fragment (RFC 6749 section 3.1.2), or empty (no code grant)."""
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or len(url) > 1000:
+        raise UserError(
+            "redirect URL: an absolute http or https URL of at most 1000 characters, without a #fragment"
+        )
+    return url
 
 
 # Ten years: far past ServiceNow's default refresh lifespan (100 days), and inside the database's integers
@@ -94,12 +111,15 @@ def update_client(
     access_token_lifespan: int | None = None,
     refresh_token_lifespan: int | None = None,
     active: bool | None = None,
+    redirect_url: str | None = None,
 ) -> OAuthClient:
     """Change an endpoint; new lifespans apply to tokens issued from now on. Deactivating it stops every
     token it issued from working (the bearer check looks at the client), without deleting them."""
     access = client.access_token_lifespan if access_token_lifespan is None else access_token_lifespan
     refresh = client.refresh_token_lifespan if refresh_token_lifespan is None else refresh_token_lifespan
     _check_lifespans(access, refresh)
+    if redirect_url is not None:
+        client.redirect_url = check_redirect_url(redirect_url)
     if name is not None:
         if not name.strip():
             raise UserError("a name is required")
