@@ -92,6 +92,17 @@ def test_the_code_is_exchanged_for_tokens_of_the_signed_in_user(connector_client
     }
 
 
+def test_the_consent_page_lets_its_form_lead_to_the_client_only(connector_client, registered):
+    client_id, _secret, _agent = registered
+    login(connector_client, "agent")
+
+    page = connector_client.get("/oauth_auth.do", params=params(client_id))
+
+    policy = page.headers["content-security-policy"]
+    assert "form-action 'self' https://bridge.example.com;" in policy
+    assert "frame-ancestors 'none'" in policy
+
+
 def test_the_code_is_stored_only_as_a_digest(connector_client, connector_context, registered):
     client_id, _secret, _agent = registered
     login(connector_client, "agent")
@@ -273,7 +284,15 @@ def test_a_missing_code_is_an_invalid_request(connector_client, registered):
 
 
 @pytest.mark.parametrize(
-    "url", ["javascript:alert(1)", "/relative/path", "https://bridge.example.com/cb#fragment", "https://"]
+    "url",
+    [
+        "javascript:alert(1)",
+        "/relative/path",
+        "https://bridge.example.com/cb#fragment",
+        "https://",
+        "https://user:pw@bridge.example.com/cb",
+        "https://a;b.example.com/cb",
+    ],
 )
 def test_a_redirect_url_must_be_absolute_http_without_fragment(connector_context, url):
     with transaction(connector_context.sessions) as session, pytest.raises(UserError):

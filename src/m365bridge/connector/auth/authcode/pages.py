@@ -7,7 +7,7 @@ it to an unchecked URI would make this an open redirector.
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -24,6 +24,7 @@ from m365bridge.connector.logs.refusals import log_refusal
 from m365bridge.connector.users import repository as users
 from m365bridge.connector.web.templating import render
 from m365bridge.shared.db import transaction
+from m365bridge.shared.headers import CSP
 
 router = APIRouter(include_in_schema=False)
 PATH = "/oauth_auth.do"
@@ -96,7 +97,7 @@ async def authorize(
         here = f"{PATH}?{request.url.query}"
         return RedirectResponse(f"/login?next={quote(here, safe='/')}", status_code=303)
     principal, _csrf = found
-    return render(
+    page = render(
         request,
         "auth/authorize.html",
         title="Allow access",
@@ -111,6 +112,12 @@ async def authorize(
             "code_challenge_method": code_challenge_method,
         },
     )
+    # Allow's answer redirects to the client: a browser applies form-action to that redirect too.
+    target = urlsplit(redirect_uri)
+    page.headers["content-security-policy"] = CSP.replace(
+        "form-action 'self'", f"form-action 'self' {target.scheme}://{target.netloc}"
+    )
+    return page
 
 
 @router.post(PATH)

@@ -9,6 +9,7 @@ successor. Reuse after the grace window means the token leaked: the whole family
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -78,15 +79,26 @@ def create_client(
     return client, secret
 
 
+# The consent page names the redirect URL's origin in its CSP (form-action): only a plain host[:port] fits.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
 def check_redirect_url(url: str) -> str:
     """An absolute http(s) URL without a fragment (RFC 6749 section 3.1.2), or empty (no code grant)."""
     url = url.strip()
     if not url:
         return ""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or len(url) > 1000:
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _PLAIN_HOST.fullmatch(parts.netloc)
+        or parts.fragment
+        or len(url) > 1000
+    ):
         raise UserError(
-            "redirect URL: an absolute http or https URL of at most 1000 characters, without a #fragment"
+            "redirect URL: an absolute http or https URL of at most 1000 characters, with a plain host "
+            "(no user info) and without a #fragment"
         )
     return url
 
