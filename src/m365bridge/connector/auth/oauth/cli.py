@@ -60,6 +60,15 @@ def set_redirect_url(client_id: str, redirect_url: str, data_dir: Path | None = 
     typer.echo(f"{client_id}: redirect URL {redirect_url or '(none)'}")
 
 
+@app.command("set-run-as")
+def set_run_as(client_id: str, user_name: str, data_dir: Path | None = DataDir) -> None:
+    """The user the client_credentials grant acts as ("" removes it, refusing that grant)."""
+    context = open_context(data_dir)
+    with transaction(context.sessions, write=True) as session:
+        service.set_run_as(session, service.get_client(session, client_id), user_name)
+    typer.echo(f"{client_id}: client_credentials runs as {user_name or '(nobody: refused)'}")
+
+
 @app.command("delete")
 def delete(client_id: str, data_dir: Path | None = DataDir) -> None:
     """Delete an endpoint and every token it issued."""

@@ -1,5 +1,6 @@
-"""``POST /oauth_token.do``: ServiceNow's token endpoint, form-encoded: password, refresh_token and
-authorization_code grants (the code comes from ``/oauth_auth.do``, ``auth/authcode``).
+"""``POST /oauth_token.do``: ServiceNow's token endpoint, form-encoded: password, refresh_token,
+client_credentials (as the client's run-as user) and authorization_code grants (the code comes from
+``/oauth_auth.do``, ``auth/authcode``).
 
 The client authenticates with ``client_id``/``client_secret`` in the form body or, as RFC 6749 section
 2.3.1 prefers (and requests-oauthlib under PySNC does), in an HTTP Basic ``Authorization`` header whose
@@ -44,7 +45,7 @@ def token(
     code_verifier: str | None = Form(None),
 ) -> JSONResponse:
     """Issue an access token (1800 s by default) and a refresh token, like ServiceNow's endpoint."""
-    if grant_type not in ("password", "refresh_token", "authorization_code"):
+    if grant_type not in ("password", "refresh_token", "authorization_code", "client_credentials"):
         _log_unsupported_grant(request, grant_type)
         body = token_error_body("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         return JSONResponse(body, status_code=400)
@@ -58,11 +59,27 @@ def token(
         refuse(request, 401, "access_denied", f"token {grant_type} grant: {refusal}", client_id=client_id)
     if grant_type == "authorization_code":
         return _code_grant(request, client, code, redirect_uri, code_verifier)
+    if grant_type == "client_credentials":
+        tokens = _client_credentials_grant(request, client)
+        return JSONResponse(tokens.as_response(), headers=NO_STORE)
     if grant_type == "password":
         tokens = _password_grant(request, client, username, password)
     else:
         tokens = _refresh_grant(request, client, refresh_token)
     return JSONResponse(tokens.as_response(), headers=NO_STORE)
+
+
+def _client_credentials_grant(request: Request, client: service.OAuthClient) -> IssuedTokens:
+    context = get_context(request)
+    outcome: IssuedTokens | GrantRefused
+    with transaction(context.sessions, write=True) as session:
+        try:
+            outcome = service.client_credentials(session, client)
+        except GrantRefused as refusal:
+            outcome = refusal
+    if isinstance(outcome, GrantRefused):
+        refuse(request, 401, "access_denied", str(outcome), client_id=client.client_id)
+    return outcome
 
 
 def _code_grant(

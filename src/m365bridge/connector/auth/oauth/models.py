@@ -28,6 +28,10 @@ class OAuthClient(Base):
     # The one redirect URL the authorization-code grant sends codes to (ServiceNow's "Redirect URL");
     # empty: the client may not use that grant.
     redirect_url: Mapped[str] = mapped_column(String(1000), default="")
+    # The user a client_credentials grant acts as (ServiceNow's "OAuth Application User"); none: refused.
+    run_as_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sys_user.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -39,13 +39,11 @@ class IssuedTokens:
     expires_in: int
 
     def as_response(self) -> dict[str, str | int]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "scope": SCOPE,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
+        """ServiceNow's answer; a client_credentials grant has no refresh token, so none is sent."""
+        answer: dict[str, str | int] = {"access_token": self.access_token}
+        if self.refresh_token:
+            answer["refresh_token"] = self.refresh_token
+        return {**answer, "scope": SCOPE, "token_type": "Bearer", "expires_in": self.expires_in}
 
 
 class GrantRefused(Exception):
@@ -207,6 +205,32 @@ def issue(session: Session, client: OAuthClient, user: User, family_id: str | No
     session.add_all([access_row, refresh_row])
     session.flush()
     return IssuedTokens(access, refresh, client.access_token_lifespan)
+
+
+def set_run_as(session: Session, client: OAuthClient, user_name: str) -> OAuthClient:
+    """The user the client_credentials grant acts as; "" removes it (the grant is then refused)."""
+    if not user_name.strip():
+        client.run_as_user_id = None
+    else:
+        user = users.by_user_name(session, user_name.strip())
+        if user is None:
+            raise NotFound(f"no user {user_name.strip()!r}")
+        client.run_as_user_id = user.id
+    session.flush()
+    return client
+
+
+def client_credentials(session: Session, client: OAuthClient) -> IssuedTokens:
+    """An access token (no refresh token, as on ServiceNow) for the client's "run as" user."""
+    user = users.by_id(session, client.run_as_user_id) if client.run_as_user_id else None
+    if user is None:
+        raise GrantRefused("client_credentials: this OAuth client has no run-as user")
+    if not can_sign_in(user):
+        raise GrantRefused("client_credentials: the run-as user is inactive or locked")
+    access, row = _token("access", client, user.id, new_sys_id(), utcnow())
+    session.add(row)
+    session.flush()
+    return IssuedTokens(access, "", client.access_token_lifespan)
 
 
 def refresh(

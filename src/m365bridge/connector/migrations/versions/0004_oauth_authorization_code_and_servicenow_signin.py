@@ -76,6 +76,14 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("redirect_url", sa.String(length=1000), nullable=False, server_default="")
         )
+        batch_op.add_column(sa.Column("run_as_user_id", sa.String(length=32), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_oauth_client_run_as_user_id_sys_user"),
+            "sys_user",
+            ["run_as_user_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
 
     # ### end Alembic commands ###
 
@@ -83,6 +91,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Authorization-code grant on the built-in service desk, and agents signing in with their ServiceNow account.
     with op.batch_alter_table("oauth_client", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_oauth_client_run_as_user_id_sys_user"), type_="foreignkey")
+        batch_op.drop_column("run_as_user_id")
         batch_op.drop_column("redirect_url")
 
     op.drop_table("servicenow_account")
