@@ -45,8 +45,8 @@ def test_a_client_without_run_as_user_is_refused(connector_client, connector_con
 
     refused = grant(connector_client, client_id, secret)
 
-    assert refused.status_code == 401
-    assert refused.json() == {"error_description": "access_denied", "error": "server_error"}
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "unauthorized_client"
 
 
 def test_a_locked_run_as_user_is_refused(connector_client, connector_context):
@@ -55,7 +55,9 @@ def test_a_locked_run_as_user_is_refused(connector_client, connector_context):
     with transaction(connector_context.sessions) as session:
         oauth_server.users.by_user_name(session, "m365.integration").locked = True
 
-    assert grant(connector_client, client_id, secret).status_code == 401
+    refused = grant(connector_client, client_id, secret)
+
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
 
 
 def test_the_cli_sets_the_run_as_user_and_the_redirect_url(connector_settings, connector_context):

@@ -117,7 +117,7 @@ def exchange(
     claimed = repository.claim(session, digest, now)
     row = repository.by_digest(session, digest)
     if row is None or row.client_id != client.id:
-        raise GrantRefused("unknown authorization code, or issued to another client")
+        raise GrantRefused("authorization_code grant: unknown code, or issued to another client")
     if not claimed:
         if row.used_at is not None and row.family_id:
             oauth.revoke_family(session, row.family_id, now)

@@ -60,8 +60,7 @@ def token(
     if grant_type == "authorization_code":
         return _code_grant(request, client, code, redirect_uri, code_verifier)
     if grant_type == "client_credentials":
-        tokens = _client_credentials_grant(request, client)
-        return JSONResponse(tokens.as_response(), headers=NO_STORE)
+        return _client_credentials_grant(request, client)
     if grant_type == "password":
         tokens = _password_grant(request, client, username, password)
     else:
@@ -69,7 +68,8 @@ def token(
     return JSONResponse(tokens.as_response(), headers=NO_STORE)
 
 
-def _client_credentials_grant(request: Request, client: service.OAuthClient) -> IssuedTokens:
+def _client_credentials_grant(request: Request, client: service.OAuthClient) -> JSONResponse:
+    """RFC 6749 section 5.2: a client without a run-as user is ``unauthorized_client`` for this grant."""
     context = get_context(request)
     outcome: IssuedTokens | GrantRefused
     with transaction(context.sessions, write=True) as session:
@@ -78,8 +78,22 @@ def _client_credentials_grant(request: Request, client: service.OAuthClient) -> 
         except GrantRefused as refusal:
             outcome = refusal
     if isinstance(outcome, GrantRefused):
-        refuse(request, 401, "access_denied", str(outcome), client_id=client.client_id)
-    return outcome
+        error = "unauthorized_client" if client.run_as_user_id is None else "invalid_grant"
+        return _grant_refused(request, client, error, outcome)
+    return JSONResponse(outcome.as_response(), headers=NO_STORE)
+
+
+def _grant_refused(
+    request: Request, client: service.OAuthClient, error: str, refusal: GrantRefused
+) -> JSONResponse:
+    """A 400 in RFC 6749's shape, with a system-log line (the reason, never a credential)."""
+    context = get_context(request)
+    address = client_address(request, context.settings.trusted_proxies)
+    facts = {"client_id": client.client_id}
+    log_refusal(
+        context, str(refusal), path=request.url.path, method=request.method, address=address, facts=facts
+    )
+    return JSONResponse(token_error_body(error, str(refusal)), status_code=400, headers=NO_STORE)
 
 
 def _code_grant(
@@ -101,12 +115,7 @@ def _code_grant(
         except GrantRefused as refusal:
             outcome = refusal
     if isinstance(outcome, GrantRefused):
-        address = client_address(request, context.settings.trusted_proxies)
-        why = f"authorization_code grant: {outcome}"
-        facts = {"client_id": client.client_id}
-        log_refusal(context, why, path=request.url.path, method=request.method, address=address, facts=facts)
-        body = token_error_body("invalid_grant", str(outcome))
-        return JSONResponse(body, status_code=400, headers=NO_STORE)
+        return _grant_refused(request, client, "invalid_grant", outcome)
     return JSONResponse(outcome.as_response(), headers=NO_STORE)
 
 
