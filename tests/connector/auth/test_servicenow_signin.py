@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 import ssl
 from urllib.parse import urlsplit
 
@@ -22,7 +20,7 @@ from m365bridge.connector.users import repository as users
 from m365bridge.connector.users import service as user_service
 from m365bridge.connector.users.roles import ADMIN, APP_ADMINISTRATOR, INSIGHTS_USER, ITIL
 from m365bridge.shared.db import transaction
-from tests.connector.auth.helpers import API, page_csrf
+from tests.connector.auth.helpers import API, hidden_fields, page_csrf
 from tests.connector.auth.instance_world import PASSWORD, instance_world
 
 CALLBACK = "https://bridge.example.com/auth/servicenow/callback?"
@@ -38,11 +36,6 @@ def world(tmp_path, tls, new_database_url):
 def bridge_http(world):
     with TestClient(create_app(context=world.bridge), raise_server_exceptions=False) as client:
         yield client
-
-
-def hidden_fields(page: str) -> dict[str, str]:
-    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
-    return {name: html.unescape(value) for name, value in found}
 
 
 def approve_at_instance(world, authorize_url: str, user_name: str, decision: str = "allow") -> str:
