@@ -84,6 +84,7 @@ API = {
     "GET /api/now/table/sys_journal_field": "read",
     "GET /api/now/table/sys_journal_field/{sys_id}": "read",
     "GET /api/now/table/sys_user_has_role": "any",
+    "GET /api/now/ui/user/current_user": "any",
     "POST /api/now/table/incident": "write",
     "PATCH /api/now/table/incident/{sys_id}": "write",
     "PUT /api/now/table/incident/{sys_id}": "write",
@@ -105,6 +106,12 @@ PAGES = {
     "GET /static/{path}": "public",
     "GET /login": "public",
     "POST /login": "public",
+    # The client and its redirect URL are checked before anything else (a 400 page); then a session.
+    "GET /oauth_auth.do": "public",
+    "POST /oauth_auth.do": "public",
+    # The instance sign-in: nothing to protect before the instance has authenticated the agent.
+    "GET /auth/servicenow/login": "public",
+    "GET /auth/servicenow/callback": "public",
     "GET /": "any",
     "GET /incidents": "read",
     "GET /incidents/{sys_id}": "read",

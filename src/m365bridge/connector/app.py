@@ -12,10 +12,12 @@ from m365bridge.connector.api_errors import body_too_large, install_api_error_ha
 from m365bridge.connector.auth import endpoints as whoami_endpoints
 from m365bridge.connector.auth.allowlist import endpoints as allowlist_endpoints
 from m365bridge.connector.auth.allowlist import pages as allowlist_pages
+from m365bridge.connector.auth.authcode import pages as authcode_pages
 from m365bridge.connector.auth.oauth import endpoints as oauth_endpoints
 from m365bridge.connector.auth.oauth import pages as oauth_pages
 from m365bridge.connector.auth.oidc import endpoints as oidc_endpoints
 from m365bridge.connector.auth.oidc import pages as oidc_pages
+from m365bridge.connector.auth.servicenow import pages as servicenow_signin_pages
 from m365bridge.connector.auth.sessions import pages as sessions_pages
 from m365bridge.connector.cases import endpoints as cases_endpoints
 from m365bridge.connector.cases import pages as cases_pages
@@ -38,6 +40,7 @@ from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
 from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
+from m365bridge.connector.users import current_user as users_current_user
 from m365bridge.connector.users import endpoints as users_endpoints
 from m365bridge.connector.users import pages as users_pages
 from m365bridge.connector.users import role_table as users_role_table
@@ -86,6 +89,9 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(oauth_endpoints.router)
     app.include_router(users_endpoints.router)
     app.include_router(users_role_table.router)
+    app.include_router(users_current_user.router)
+    app.include_router(authcode_pages.router)
+    app.include_router(servicenow_signin_pages.router)
     app.include_router(logs_pages.router)
     app.include_router(incident_endpoints.router)
     app.include_router(incident_pages.router)

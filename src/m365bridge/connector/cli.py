@@ -9,6 +9,7 @@ import typer
 from m365bridge.connector.auth.allowlist import cli as allowlist_cli
 from m365bridge.connector.auth.oauth import cli as oauth_cli
 from m365bridge.connector.auth.oidc import cli as oidc_cli
+from m365bridge.connector.auth.servicenow import cli as servicenow_signin_cli
 from m365bridge.connector.context import MIGRATIONS
 from m365bridge.connector.health.cli import app as health_app
 from m365bridge.connector.incidents.cli import app as incidents_app
@@ -33,6 +34,7 @@ app.add_typer(oauth_entities_app, name="oauth-entities")
 app.add_typer(health_app, name="health")
 app.add_typer(setup_app, name="setup")
 app.add_typer(servicenow_app, name="servicenow")
+app.add_typer(servicenow_signin_cli.app, name="servicenow-signin")
 app.command("rotate-key")(rotate_key)
 app.command("doctor")(doctor)
 

@@ -1,8 +1,10 @@
 """Imports every model module of the connector so that Alembic and ``create_all`` see the whole schema."""
 
 from m365bridge.connector.auth.allowlist import models as allowlist_models  # noqa: F401
+from m365bridge.connector.auth.authcode import models as authcode_models  # noqa: F401
 from m365bridge.connector.auth.oauth import models as oauth_models  # noqa: F401
 from m365bridge.connector.auth.oidc import models as oidc_models  # noqa: F401
+from m365bridge.connector.auth.servicenow import models as servicenow_signin_models  # noqa: F401
 from m365bridge.connector.auth.sessions import models as sessions_models  # noqa: F401
 from m365bridge.connector.cases import models as cases_models  # noqa: F401
 from m365bridge.connector.db import Base

@@ -154,6 +154,17 @@ class ConnectorSettings(ServiceSettings):
         description="How often the connector polls the ServiceNow instance in use for changed incidents and "
         "delivers its queued writes (0 disables the background runner; push and sync-now still work).",
     )
+    servicenow_roles_insights_user: list[str] = Field(
+        ["itil", "sn_incident_write", "x_mioms_m365_assis.insights_user"],
+        description="Agents who sign in with their ServiceNow account get the connector's insights_user role "
+        "when they hold any of these instance roles (a JSON list in the environment).",
+    )
+    servicenow_roles_administrator: list[str] = Field(
+        ["admin", "x_mioms_m365_assis.administrator"],
+        description="Agents who sign in with their ServiceNow account get the connector's administrator role "
+        "(x_mioms_m365_assis.administrator: contact Microsoft support) when they hold any of these instance "
+        "roles (a JSON list in the environment).",
+    )
     servicenow_max_clock_skew_seconds: int = Field(
         60,
         ge=1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import re
 from collections.abc import Iterable
 
@@ -44,6 +45,12 @@ def hidden_field(html: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', html)
     assert match, f"no hidden field {name}"
     return match.group(1)
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """Every hidden input of a page (a form to post back as it is)."""
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
+    return {name: html.unescape(value) for name, value in found}
 
 
 def login(client: TestClient, user_name: str, password: str = PASSWORD, next_path: str = "/"):

@@ -142,9 +142,10 @@ def test_concurrent_refreshes_of_one_token_rotate_it_once(connector_context):
 def test_unsupported_grant_and_json_bodies_are_refused(connector_context, connector_client):
     client_id, secret = setup_integration(connector_context)
 
+    # client_credentials is supported since issue 13 (for a client with a run-as user): another grant.
     grant = connector_client.post(
         "/oauth_token.do",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        data={"grant_type": "device_code", "client_id": client_id, "client_secret": secret},
     )
     as_json = connector_client.post("/oauth_token.do", json={"grant_type": "password"})
 
@@ -229,12 +230,12 @@ def test_an_unsupported_grant_is_logged_without_the_secret(connector_context, co
 
     connector_client.post(
         "/oauth_token.do",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        data={"grant_type": "device_code", "client_id": client_id, "client_secret": secret},
     )
 
     with transaction(connector_context.sessions) as session:
         lines = system_log.search(session, text="unsupported grant_type")
-    assert len(lines) == 1 and "client_credentials" in lines[0].message
+    assert len(lines) == 1 and "device_code" in lines[0].message
     assert secret not in f"{lines[0].message} {lines[0].context}"
 
 

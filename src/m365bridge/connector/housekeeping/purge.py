@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from m365bridge.connector.auth.authcode import service as authcode
 from m365bridge.connector.auth.oauth import service as oauth
 from m365bridge.connector.auth.sessions import service as sessions
 from m365bridge.connector.context import ConnectorContext
@@ -25,4 +26,6 @@ def purge_all(context: ConnectorContext) -> dict[str, int]:
         removed["ui_session"] = sessions.purge_idle(session, settings.session_idle_minutes)
     with transaction(context.sessions, write=True) as session:
         removed["oauth_token"] = oauth.purge_tokens(session)
+    with transaction(context.sessions, write=True) as session:
+        removed["oauth_auth_code"] = authcode.purge_codes(session)
     return removed

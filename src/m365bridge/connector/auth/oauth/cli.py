@@ -18,6 +18,9 @@ def create(
     name: str,
     access_token_lifespan: int = typer.Option(1800, help="Seconds."),
     refresh_token_lifespan: int = typer.Option(8_640_000, help="Seconds."),
+    redirect_url: str = typer.Option(
+        "", help="Where /oauth_auth.do may send authorization codes (exact match); empty: no code grant."
+    ),
     data_dir: Path | None = DataDir,
 ) -> None:
     """Create an endpoint; prints the client secret once (it is stored only as a hash)."""
@@ -28,6 +31,7 @@ def create(
             name,
             access_token_lifespan=access_token_lifespan,
             refresh_token_lifespan=refresh_token_lifespan,
+            redirect_url=redirect_url,
         )
         client_id = client.client_id
     typer.echo(f"client_id: {client_id}\nclient_secret: {secret}\n(the secret is not shown again)")
@@ -42,7 +46,27 @@ def list_clients(data_dir: Path | None = DataDir) -> None:
             state = "active" if c.active else "inactive"
             typer.echo(
                 f"{c.client_id}\t{c.name}\t{c.access_token_lifespan}s/{c.refresh_token_lifespan}s\t{state}"
+                f"\t{c.redirect_url or '-'}"
             )
+
+
+@app.command("set-redirect-url")
+def set_redirect_url(client_id: str, redirect_url: str, data_dir: Path | None = DataDir) -> None:
+    """Register the redirect URL of the authorization-code grant ("" removes it, refusing that grant)."""
+    context = open_context(data_dir)
+    with transaction(context.sessions, write=True) as session:
+        client = service.get_client(session, client_id)
+        service.update_client(session, client, redirect_url=redirect_url)
+    typer.echo(f"{client_id}: redirect URL {redirect_url or '(none)'}")
+
+
+@app.command("set-run-as")
+def set_run_as(client_id: str, user_name: str, data_dir: Path | None = DataDir) -> None:
+    """The user the client_credentials grant acts as ("" removes it, refusing that grant)."""
+    context = open_context(data_dir)
+    with transaction(context.sessions, write=True) as session:
+        service.set_run_as(session, service.get_client(session, client_id), user_name)
+    typer.echo(f"{client_id}: client_credentials runs as {user_name or '(nobody: refused)'}")
 
 
 @app.command("delete")

@@ -1,4 +1,6 @@
-"""``POST /oauth_token.do``: ServiceNow's token endpoint, form-encoded, password and refresh_token grants.
+"""``POST /oauth_token.do``: ServiceNow's token endpoint, form-encoded: password, refresh_token,
+client_credentials (as the client's run-as user) and authorization_code grants (the code comes from
+``/oauth_auth.do``, ``auth/authcode``).
 
 The client authenticates with ``client_id``/``client_secret`` in the form body or, as RFC 6749 section
 2.3.1 prefers (and requests-oauthlib under PySNC does), in an HTTP Basic ``Authorization`` header whose
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from m365bridge.connector.api_errors import token_error_body
 from m365bridge.connector.auth.addresses import client_address
+from m365bridge.connector.auth.authcode import service as authcode
 from m365bridge.connector.auth.dependencies import authenticate_password, check_allowlist, refuse
 from m365bridge.connector.auth.oauth import service
 from m365bridge.connector.auth.oauth.service import GrantRefused, IssuedTokens
@@ -37,9 +40,12 @@ def token(
     username: str | None = Form(None),
     password: str | None = Form(None),
     refresh_token: str | None = Form(None),
+    code: str | None = Form(None),
+    redirect_uri: str | None = Form(None),
+    code_verifier: str | None = Form(None),
 ) -> JSONResponse:
     """Issue an access token (1800 s by default) and a refresh token, like ServiceNow's endpoint."""
-    if grant_type not in ("password", "refresh_token"):
+    if grant_type not in ("password", "refresh_token", "authorization_code", "client_credentials"):
         _log_unsupported_grant(request, grant_type)
         body = token_error_body("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
         return JSONResponse(body, status_code=400)
@@ -51,11 +57,66 @@ def token(
             client = service.authenticate_client(session, client_id, client_secret)
     except GrantRefused as refusal:
         refuse(request, 401, "access_denied", f"token {grant_type} grant: {refusal}", client_id=client_id)
+    if grant_type == "authorization_code":
+        return _code_grant(request, client, code, redirect_uri, code_verifier)
+    if grant_type == "client_credentials":
+        return _client_credentials_grant(request, client)
     if grant_type == "password":
         tokens = _password_grant(request, client, username, password)
     else:
         tokens = _refresh_grant(request, client, refresh_token)
     return JSONResponse(tokens.as_response(), headers=NO_STORE)
+
+
+def _client_credentials_grant(request: Request, client: service.OAuthClient) -> JSONResponse:
+    """RFC 6749 section 5.2: a client without a run-as user is ``unauthorized_client`` for this grant."""
+    context = get_context(request)
+    outcome: IssuedTokens | GrantRefused
+    with transaction(context.sessions, write=True) as session:
+        try:
+            outcome = service.client_credentials(session, client)
+        except GrantRefused as refusal:
+            outcome = refusal
+    if isinstance(outcome, GrantRefused):
+        error = "unauthorized_client" if client.run_as_user_id is None else "invalid_grant"
+        return _grant_refused(request, client, error, outcome)
+    return JSONResponse(outcome.as_response(), headers=NO_STORE)
+
+
+def _grant_refused(
+    request: Request, client: service.OAuthClient, error: str, refusal: GrantRefused
+) -> JSONResponse:
+    """A 400 in RFC 6749's shape, with a system-log line (the reason, never a credential)."""
+    context = get_context(request)
+    address = client_address(request, context.settings.trusted_proxies)
+    facts = {"client_id": client.client_id}
+    log_refusal(
+        context, str(refusal), path=request.url.path, method=request.method, address=address, facts=facts
+    )
+    return JSONResponse(token_error_body(error, str(refusal)), status_code=400, headers=NO_STORE)
+
+
+def _code_grant(
+    request: Request,
+    client: service.OAuthClient,
+    code: str | None,
+    redirect_uri: str | None,
+    code_verifier: str | None,
+) -> JSONResponse:
+    """RFC 6749 section 5.2: a bad code, redirect URI or PKCE verifier is ``invalid_grant`` (400)."""
+    if not code:
+        refuse(request, 400, "code is required", "authorization_code grant without a code")
+    context = get_context(request)
+    outcome: IssuedTokens | GrantRefused
+    # A replayed code revokes the tokens it was exchanged for: commit that before answering.
+    with transaction(context.sessions, write=True) as session:
+        try:
+            outcome = authcode.exchange(session, client, code, redirect_uri, code_verifier)
+        except GrantRefused as refusal:
+            outcome = refusal
+    if isinstance(outcome, GrantRefused):
+        return _grant_refused(request, client, "invalid_grant", outcome)
+    return JSONResponse(outcome.as_response(), headers=NO_STORE)
 
 
 def _log_unsupported_grant(request: Request, grant_type: str) -> None:

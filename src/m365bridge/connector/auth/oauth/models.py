@@ -25,6 +25,13 @@ class OAuthClient(Base):
     access_token_lifespan: Mapped[int] = mapped_column(Integer, default=1800)
     refresh_token_lifespan: Mapped[int] = mapped_column(Integer, default=8_640_000)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The one redirect URL the authorization-code grant sends codes to (ServiceNow's "Redirect URL");
+    # empty: the client may not use that grant.
+    redirect_url: Mapped[str] = mapped_column(String(1000), default="")
+    # The user a client_credentials grant acts as (ServiceNow's "OAuth Application User"); none: refused.
+    run_as_user_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sys_user.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

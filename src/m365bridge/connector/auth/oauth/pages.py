@@ -100,6 +100,7 @@ def update_client(
     access_token_lifespan: int = Form(...),
     refresh_token_lifespan: int = Form(...),
     active: bool = Form(False),
+    redirect_url: str | None = Form(None),
     _admin: Principal = Depends(admin_page),
     session: Session = Depends(get_session, scope="function"),
 ) -> Response:
@@ -113,6 +114,7 @@ def update_client(
                 access_token_lifespan=access_token_lifespan,
                 refresh_token_lifespan=refresh_token_lifespan,
                 active=active,
+                redirect_url=redirect_url,
             )
     except UserError as problem:
         session.refresh(client)

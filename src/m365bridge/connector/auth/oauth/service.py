@@ -9,8 +9,10 @@ successor. Reuse after the grace window means the token leaked: the whole family
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 
@@ -37,13 +39,11 @@ class IssuedTokens:
     expires_in: int
 
     def as_response(self) -> dict[str, str | int]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "scope": SCOPE,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
+        """ServiceNow's answer; a client_credentials grant has no refresh token, so none is sent."""
+        answer: dict[str, str | int] = {"access_token": self.access_token}
+        if self.refresh_token:
+            answer["refresh_token"] = self.refresh_token
+        return {**answer, "scope": SCOPE, "token_type": "Bearer", "expires_in": self.expires_in}
 
 
 class GrantRefused(Exception):
@@ -56,11 +56,13 @@ def create_client(
     *,
     access_token_lifespan: int = 1800,
     refresh_token_lifespan: int = 8_640_000,
+    redirect_url: str = "",
 ) -> tuple[OAuthClient, str]:
     """A new OAuth API endpoint; returns it and the client secret, which is shown only this once."""
     if not name.strip():
         raise UserError("a name is required")
     _check_lifespans(access_token_lifespan, refresh_token_lifespan)
+    redirect_url = check_redirect_url(redirect_url)
     secret = new_token(24)
     client = OAuthClient(
         name=name.strip(),
@@ -68,10 +70,35 @@ def create_client(
         client_secret_hash=hash_generated_secret(secret),
         access_token_lifespan=access_token_lifespan,
         refresh_token_lifespan=refresh_token_lifespan,
+        redirect_url=redirect_url,
     )
     session.add(client)
     session.flush()
     return client, secret
+
+
+# The consent page names the redirect URL's origin in its CSP (form-action): only a plain host[:port] fits.
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def check_redirect_url(url: str) -> str:
+    """An absolute http(s) URL without a fragment (RFC 6749 section 3.1.2), or empty (no code grant)."""
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not _PLAIN_HOST.fullmatch(parts.netloc)
+        or parts.fragment
+        or len(url) > 1000
+    ):
+        raise UserError(
+            "redirect URL: an absolute http or https URL of at most 1000 characters, with a plain host "
+            "(no user info) and without a #fragment"
+        )
+    return url
 
 
 # Ten years: far past ServiceNow's default refresh lifespan (100 days), and inside the database's integers
@@ -94,12 +121,15 @@ def update_client(
     access_token_lifespan: int | None = None,
     refresh_token_lifespan: int | None = None,
     active: bool | None = None,
+    redirect_url: str | None = None,
 ) -> OAuthClient:
     """Change an endpoint; new lifespans apply to tokens issued from now on. Deactivating it stops every
     token it issued from working (the bearer check looks at the client), without deleting them."""
     access = client.access_token_lifespan if access_token_lifespan is None else access_token_lifespan
     refresh = client.refresh_token_lifespan if refresh_token_lifespan is None else refresh_token_lifespan
     _check_lifespans(access, refresh)
+    if redirect_url is not None:
+        client.redirect_url = check_redirect_url(redirect_url)
     if name is not None:
         if not name.strip():
             raise UserError("a name is required")
@@ -175,6 +205,32 @@ def issue(session: Session, client: OAuthClient, user: User, family_id: str | No
     session.add_all([access_row, refresh_row])
     session.flush()
     return IssuedTokens(access, refresh, client.access_token_lifespan)
+
+
+def set_run_as(session: Session, client: OAuthClient, user_name: str) -> OAuthClient:
+    """The user the client_credentials grant acts as; "" removes it (the grant is then refused)."""
+    if not user_name.strip():
+        client.run_as_user_id = None
+    else:
+        user = users.by_user_name(session, user_name.strip())
+        if user is None:
+            raise NotFound(f"no user {user_name.strip()!r}")
+        client.run_as_user_id = user.id
+    session.flush()
+    return client
+
+
+def client_credentials(session: Session, client: OAuthClient) -> IssuedTokens:
+    """An access token (no refresh token, as on ServiceNow) for the client's "run as" user."""
+    user = users.by_id(session, client.run_as_user_id) if client.run_as_user_id else None
+    if user is None:
+        raise GrantRefused("client_credentials: this OAuth client has no run-as user")
+    if not can_sign_in(user):
+        raise GrantRefused("client_credentials: the run-as user is inactive or locked")
+    access, row = _token("access", client, user.id, new_sys_id(), utcnow())
+    session.add(row)
+    session.flush()
+    return IssuedTokens(access, "", client.access_token_lifespan)
 
 
 def refresh(

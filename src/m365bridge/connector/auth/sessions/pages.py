@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from m365bridge.connector.api_errors import ApiError
 from m365bridge.connector.auth.dependencies import authenticate_password, require_ui_user, session_principal
 from m365bridge.connector.auth.principal import Principal
+from m365bridge.connector.auth.servicenow import service as servicenow_signin
 from m365bridge.connector.auth.sessions import service
 from m365bridge.connector.context import get_context
 from m365bridge.connector.logs import system_log
@@ -35,7 +36,7 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _cookie_secure(request: Request) -> bool:
+def cookie_secure(request: Request) -> bool:
     configured = get_context(request).settings.cookie_secure
     return request.url.scheme == "https" if configured is None else configured
 
@@ -52,6 +53,7 @@ def _login_page(
         next_path=safe_next(next_path),
         login_csrf=service.csrf_token_for(secret, "login"),
         error=error,
+        servicenow_signin=servicenow_signin.offered(get_context(request)),
     )
     response.set_cookie(
         service.LOGIN_CSRF_COOKIE,
@@ -59,7 +61,7 @@ def _login_page(
         max_age=3600,
         httponly=True,
         samesite="lax",
-        secure=_cookie_secure(request),
+        secure=cookie_secure(request),
         path="/login",
     )
     return response
@@ -113,7 +115,7 @@ def login(
         token,
         httponly=True,
         samesite="lax",
-        secure=_cookie_secure(request),
+        secure=cookie_secure(request),
         path="/",
     )
     response.delete_cookie(service.LOGIN_CSRF_COOKIE, path="/login")

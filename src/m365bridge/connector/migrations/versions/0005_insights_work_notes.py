@@ -1,7 +1,7 @@
 """Work-note mode: the ledger of insights work notes per incident, and the issues each incident follows.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 from collections.abc import Sequence
