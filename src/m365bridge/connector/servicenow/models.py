@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from m365bridge.connector.db import Base
@@ -14,6 +14,7 @@ from m365bridge.connector.registry.models import new_sys_id
 from m365bridge.shared.orm import UTCDateTime, utcnow
 
 DEFAULT_NAME = "default"
+AGENT_VIEWS = ("work_notes", "tab", "both")
 
 
 class InstanceConnection(Base):
@@ -38,5 +39,9 @@ class InstanceConnection(Base):
     # at that second; stored after every page so that a restart resumes with no gap and no repeat.
     poll_updated_on: Mapped[str] = mapped_column(String(19), default="")
     poll_sys_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Whether the connector's features use this instance as their desk, and how agents see results
+    # (work_notes, tab or both); set by the setup's Service desk step.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    agent_view: Mapped[str] = mapped_column(String(20), default="work_notes", server_default="work_notes")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -18,7 +18,7 @@ from m365bridge.connector.servicenow.auth import (
     Tokens,
 )
 from m365bridge.connector.servicenow.client import Authenticator, InstanceClient, check_instance_url
-from m365bridge.connector.servicenow.models import DEFAULT_NAME, InstanceConnection
+from m365bridge.connector.servicenow.models import AGENT_VIEWS, DEFAULT_NAME, InstanceConnection
 from m365bridge.connector.servicenow.records import Watermark
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import NotFound, UserError
@@ -101,6 +101,23 @@ def get_connection(session: Session) -> InstanceConnection:
     if connection is None:
         raise NotFound(NOT_CONFIGURED)
     return connection
+
+
+def use_instance(session: Session, enabled: bool) -> None:
+    """Make the configured instance the connector's desk, or go back to the built-in desk (the stored
+    connection stays, so switching back needs no retyping)."""
+    connection = repository.get_for_update(session)
+    if connection is None:
+        if enabled:
+            raise NotFound(NOT_CONFIGURED)
+        return
+    connection.enabled = enabled
+
+
+def set_agent_view(session: Session, view: str) -> None:
+    if view not in AGENT_VIEWS:
+        raise UserError(f"agent view {view!r} is not one of {', '.join(AGENT_VIEWS)}")
+    get_connection(session).agent_view = view
 
 
 def credentials(connection: InstanceConnection, secrets: SecretBox) -> Credentials:
