@@ -14,6 +14,7 @@ from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.servicenow.connection_test import Outcome
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import service_desk
+from m365bridge.connector.troubleshooting.service import run_doctor
 from m365bridge.demo.runner import start_demo
 from m365bridge.shared.db import transaction
 from m365bridge.shared.serving import free_port
@@ -61,8 +62,10 @@ def test_the_itsm_demo_connects_the_connector_to_its_servicenow_instance(tmp_pat
             with transaction(connector.sessions) as session:
                 desk = service_desk.current_desk(session)
             results = service_desk.run_instance_checks(connector)
+            doctor = run_doctor(connector)
         finally:
             connector.close()
+        assert doctor.instance and doctor.passed, [failure.finding for failure in doctor.failures]
         assert desk.kind is service_desk.DeskKind.SERVICENOW and desk.url == instance["instance_url"]
         assert desk.auth_type == "oauth_password"
         assert {r.name: r.outcome for r in results} == {r.name: Outcome.PASSED for r in results}, results
