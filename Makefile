@@ -3,11 +3,13 @@
 LINT_PATHS := $(wildcard src tests bench scripts)
 
 MODE ?= basic
+ITSM ?=
 
 # The README's first command: install, start both sides with demo data, until Ctrl-C.
-# `make demo MODE=aad` (or insights, none) completes another setup mode.
+# `make demo MODE=aad` (or insights, none) completes another setup mode; `make demo ITSM=servicenow`
+# also starts a stand-in ServiceNow instance and connects the connector to it.
 demo: install
-	.venv/bin/m365bridge demo --data-dir demo-data --mode $(MODE)
+	.venv/bin/m365bridge demo --data-dir demo-data --mode $(MODE)$(if $(ITSM), --itsm $(ITSM))
 
 # The README's second command: install, then lint, types, migrations and the whole test suite.
 test:

@@ -39,6 +39,7 @@ from m365bridge.connector.servicenow.runner import InstanceRunner
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.connector.setup import inbound as setup_inbound
 from m365bridge.connector.setup import pages as setup_pages
+from m365bridge.connector.setup import service_desk_pages
 from m365bridge.connector.troubleshooting import pages as troubleshooting_pages
 from m365bridge.connector.users import current_user as users_current_user
 from m365bridge.connector.users import endpoints as users_endpoints
@@ -108,6 +109,7 @@ def create_app(settings: ConnectorSettings | None = None, context: ConnectorCont
     app.include_router(allowlist_pages.router)
     app.include_router(setup_inbound.router)
     app.include_router(setup_pages.router)
+    app.include_router(service_desk_pages.router)
     app.include_router(troubleshooting_pages.router)
     app.include_router(cases_endpoints.router)
     app.include_router(cases_pages.router)

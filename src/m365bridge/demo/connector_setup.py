@@ -80,11 +80,11 @@ def provision_connector_people(connector: ConnectorContext, mode: Mode) -> dict[
     people = {}
     for key, (user_name, roles, web_service_only) in wanted.items():
         with transaction(connector.sessions, write=True) as session:
-            people[key] = _person(session, user_name, roles, web_service_only=web_service_only)
+            people[key] = person(session, user_name, roles, web_service_only=web_service_only)
     return people
 
 
-def _person(
+def person(
     session: Session, user_name: str, roles: tuple[str, ...], *, web_service_only: bool = False
 ) -> dict[str, Any]:
     """A connector user with a fresh password each start (only its hash is stored)."""
@@ -130,7 +130,7 @@ def connector_registrations(session: Session, mode: Mode, record: DemoRecord) ->
         record.extra["oauth_clients"] = {"support": {"client_id": client.client_id, "client_secret": secret}}
         user = record.users.get("integration", {})  # made by provision_connector_people this start
         if user.get("user_name") != INTEGRATION_USER:
-            user = _person(session, INTEGRATION_USER, (INCIDENT_MANAGER,), web_service_only=True)
+            user = person(session, INTEGRATION_USER, (INCIDENT_MANAGER,), web_service_only=True)
         record.users["integration"] = user
         return {
             "client_id": client.client_id,

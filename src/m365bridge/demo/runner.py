@@ -7,6 +7,7 @@ import shutil
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +22,42 @@ from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.settings import ConnectorSettings
 from m365bridge.demo.provision import provision
 from m365bridge.demo.record import DemoRecord
+from m365bridge.demo.servicenow import (
+    ITSM_CHOICES,
+    connect_connector,
+    instance_settings,
+    provision_instance,
+    start_instance,
+)
 from m365bridge.shared.private_files import private_dir, write_private
-from m365bridge.shared.serving import RunningServer, settle_heap, start_in_thread
+from m365bridge.shared.serving import RunningServer, free_port, settle_heap, start_in_thread
 from m365bridge.shared.tls import ensure_server_certificate
 
 console = Console()
 CONNECTOR_USERS = frozenset({"admin", "agent", "escalation", "integration"})
 
 
-def run_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int, fresh: bool = False) -> None:
+def run_demo(
+    *,
+    mode: str,
+    data_dir: Path,
+    cloud_port: int,
+    connector_port: int,
+    fresh: bool = False,
+    itsm: str | None = None,
+    instance_port: int = 0,
+) -> None:
     started = time.monotonic()
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)
-    servers = start_demo(mode=mode, data_dir=data_dir, cloud_port=cloud_port, connector_port=connector_port)
+    servers = start_demo(
+        mode=mode,
+        data_dir=data_dir,
+        cloud_port=cloud_port,
+        connector_port=connector_port,
+        itsm=itsm,
+        instance_port=instance_port,
+    )
     elapsed = time.monotonic() - started
     settle_heap()
     record = json.loads((data_dir / "demo.json").read_text())
@@ -48,7 +72,18 @@ def run_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int,
     console.print("stopped")
 
 
-def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: int) -> list[RunningServer]:
+def start_demo(
+    *,
+    mode: str,
+    data_dir: Path,
+    cloud_port: int,
+    connector_port: int,
+    itsm: str | None = None,
+    instance_port: int = 0,
+) -> list[RunningServer]:
+    """Both sides; with ``itsm="servicenow"`` also a stand-in ServiceNow instance the connector uses."""
+    if itsm is not None and itsm not in ITSM_CHOICES:
+        raise ValueError(f"--itsm {itsm!r} is not one of: {', '.join(ITSM_CHOICES)}")
     data_dir = private_dir(data_dir.resolve())  # demo.json and both sides' secrets live under it
     tls = ensure_server_certificate(data_dir / "tls")
     cloud_settings = CloudSettings(
@@ -83,9 +118,21 @@ def start_demo(*, mode: str, data_dir: Path, cloud_port: int, connector_port: in
         connector_url=connector.url,
         ca_bundle=str(tls.ca_cert),
     )
-    provision(record, cloud_context, connector_context)
+    servers = [cloud, connector]
+    if itsm is None:
+        provision(record, cloud_context, connector_context)
+    else:
+        instance_config = instance_settings(data_dir, instance_port or free_port())
+        write_settings_file(instance_config, ("public_url", "allow_private_endpoints"))
+        instance, instance_context = start_instance(instance_config, tls)
+        servers.append(instance)
+        # The instance needs nothing from the two sides: it is filled while they are.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-instance") as pool:
+            made = pool.submit(provision_instance, record, instance_context, instance.url)
+            provision(record, cloud_context, connector_context)
+            connect_connector(connector_context, instance.url, made.result())
     write_private(data_dir / "demo.json", json.dumps(record.as_json(), indent=2).encode())
-    return [cloud, connector]
+    return servers
 
 
 def write_settings_file(settings: CloudSettings | ConnectorSettings, names: tuple[str, ...]) -> None:
@@ -110,6 +157,9 @@ def _print_summary(record: dict[str, Any], elapsed: float) -> None:
         "Identity / Graph / support service", f"{cloud}  {record['graph_url']}  {record['support_url']}"
     )
     places.add_row("CA bundle (trust it in your browser)", record["ca_bundle"])
+    instance = record.get("servicenow")
+    if instance:
+        places.add_row("ServiceNow instance (stand-in, the connector's desk)", instance["instance_url"])
     console.print(places)
     people = Table(title="Demo users", title_justify="left")
     for column in ("Who", "Signs in at", "User name", "Password", "Roles"):
@@ -117,6 +167,8 @@ def _print_summary(record: dict[str, Any], elapsed: float) -> None:
     for name, user in record["users"].items():
         where = "connector" if name in CONNECTOR_USERS else "cloud"
         people.add_row(name, where, user["user_name"], user["password"], ", ".join(user["roles"]))
+    for name, user in (instance or {}).get("users", {}).items():
+        people.add_row(name, "ServiceNow instance", user["user_name"], user["password"], "")
     console.print(people)
     if record.get("incidents"):
         console.print(f"Sample incidents: {', '.join(record['incidents'])}", highlight=False)

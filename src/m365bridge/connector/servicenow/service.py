@@ -139,10 +139,15 @@ def store_tokens(context: ConnectorContext, tokens: Tokens) -> None:
         connection.refresh_expires_at = tokens.refresh_expires_at
 
 
-def use_instance(session: Session, enabled: bool) -> InstanceConnection:
-    """Make the configured instance the desk in use (or go back to the built-in desk). Processes see the
+def use_instance(session: Session, enabled: bool) -> InstanceConnection | None:
+    """Make the configured instance the desk in use (or go back to the built-in desk, which needs no
+    connection; a stored one stays, switched off, so switching back needs no retyping). Processes see the
     change within ``servicedesk.CHOICE_TTL`` seconds."""
-    connection = get_connection(session)
+    connection = repository.get_for_update(session)
+    if connection is None:
+        if enabled:
+            raise NotFound(NOT_CONFIGURED)
+        return None
     connection.enabled = enabled
     session.flush()
     return connection

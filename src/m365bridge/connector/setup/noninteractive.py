@@ -24,6 +24,15 @@ The file's sections follow the pages (every key optional where the mode does not
     test_environment = true
     tenant_domain = "contoso.onmicrosoft.com"
     feedback_prompts = true
+    [service_desk]                      # optional; absent: the stored choice stays (built-in by default)
+    kind = "servicenow"                 # or "builtin"
+    url = "https://dev12345.service-now.com"
+    auth_type = "oauth_password"        # basic, oauth_password or oauth_client_credentials
+    user_name = "m365.integration"
+    password = "…"                      # absent: keep the stored one
+    client_id = "…"
+    client_secret = "…"                 # absent: keep the stored one
+    agent_view = "work_notes"           # work_notes, tab or both
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from m365bridge.connector.context import ConnectorContext
-from m365bridge.connector.setup import service
+from m365bridge.connector.setup import service, service_desk
 from m365bridge.connector.setup.completion import CompletionValues, completion_values
 from m365bridge.connector.setup.connection_test import TestReport, run_connection_test
 from m365bridge.connector.setup.modes import STEP_TITLES, Mode, has_inbound
@@ -151,6 +160,12 @@ def _steps(context: ConnectorContext, mode: Mode, config: Mapping[str, Any]) -> 
     return list(zip(STEP_TITLES, steps, strict=False))
 
 
+DESK_STEP = "Service desk"
+DESK_KEYS = frozenset(
+    {"kind", "url", "auth_type", "user_name", "password", "client_id", "client_secret", "agent_view"}
+)
+
+
 def run_setup(context: ConnectorContext, mode: Mode, config: Mapping[str, Any]) -> SetupOutcome:
     """Every step in its own transaction (a refused step stops the run and saves nothing of its own)."""
     outcomes: list[StepOutcome] = []
@@ -164,6 +179,23 @@ def run_setup(context: ConnectorContext, mode: Mode, config: Mapping[str, Any]) 
             except UserError as exc:
                 outcomes.append(StepOutcome(title, False, str(exc)))
                 return SetupOutcome(outcomes, None, _values(context))
+    if "service_desk" in config:
+        desk = _section(config, "service_desk")
+        try:
+            unknown = sorted(set(desk) - DESK_KEYS)
+            if unknown:
+                raise UserError(
+                    f"[service_desk] has unknown keys {', '.join(unknown)}; "
+                    f"known: {', '.join(sorted(DESK_KEYS))}."
+                )
+            choice = service_desk.parse_choice(**{key: str(value) for key, value in desk.items()})
+            with transaction(context.sessions, write=True) as session:
+                outcomes.append(
+                    StepOutcome(DESK_STEP, True, service_desk.save_choice(session, context, choice))
+                )
+        except UserError as exc:
+            outcomes.append(StepOutcome(DESK_STEP, False, str(exc)))
+            return SetupOutcome(outcomes, None, _values(context))
     report = run_connection_test(context)
     if report.passed:
         with transaction(context.sessions, write=True) as session:

@@ -16,7 +16,7 @@ from m365bridge.connector.auth.oidc import service as oidc_service
 from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext, get_context, get_session
 from m365bridge.connector.registry import service as registry
-from m365bridge.connector.setup import repository, service
+from m365bridge.connector.setup import repository, service, service_desk
 from m365bridge.connector.setup.completion import completion_values
 from m365bridge.connector.setup.connection_test import TestReport, run_connection_test
 from m365bridge.connector.setup.modes import LABELS, LAST_STEP, STEP_TITLES, Mode, derive_mode, skippable
@@ -61,6 +61,7 @@ def _page(
         users=[u for u in users.list_users(session) if u.web_service_access_only],
         values=completion_values(session, context),
         report=report,
+        desk=service_desk.current_desk(session),
         error=error,
     )
 

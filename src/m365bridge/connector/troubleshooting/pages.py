@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from m365bridge.connector.auth.dependencies import require_ui_user
 from m365bridge.connector.auth.principal import Principal
 from m365bridge.connector.context import ConnectorContext, get_context
+from m365bridge.connector.troubleshooting.instance_rows import INSTANCE_ROWS
 from m365bridge.connector.troubleshooting.rows import ROWS
 from m365bridge.connector.troubleshooting.service import run_doctor
 from m365bridge.connector.users.roles import ADMIN
@@ -30,6 +31,6 @@ def troubleshooting(
         "troubleshooting/doctor.html",
         title="Troubleshooting",
         report=report,
-        rows=ROWS,
+        rows={**ROWS, **INSTANCE_ROWS} if report.instance else ROWS,
         offline=offline,
     )

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from m365bridge.connector.troubleshooting.instance_rows import INSTANCE_ROWS
 from m365bridge.connector.troubleshooting.rows import ROWS, Row
+
+ALL_ROWS = {**ROWS, **INSTANCE_ROWS}
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class Failure:
 
     @property
     def row(self) -> Row:
-        return ROWS[self.rows[0]]
+        return ALL_ROWS[self.rows[0]]
 
     @property
     def row_numbers(self) -> str:
@@ -41,6 +44,7 @@ class CheckResult:
 @dataclass
 class DoctorReport:
     results: list[CheckResult] = field(default_factory=list)
+    instance: bool = False  # a ServiceNow instance is configured: rows 17-24 were checked
 
     @property
     def passed(self) -> bool:

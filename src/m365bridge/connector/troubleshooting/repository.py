@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from m365bridge.connector.cases.models import SupportCase
 from m365bridge.connector.insights.models import InsightResult
+from m365bridge.connector.servicedesk.models import DeskWrite
 from m365bridge.connector.users.models import User, UserRole
 
 
@@ -36,3 +37,13 @@ def insight_incidents(session: Session) -> list[tuple[str, int]]:
 def all_cases(session: Session) -> Sequence[SupportCase]:
     """Every stored case, oldest first."""
     return session.scalars(select(SupportCase).order_by(SupportCase.created_at)).all()
+
+
+def undelivered_desk_writes(session: Session) -> Sequence[DeskWrite]:
+    """Desk-outbox writes tried at least once and not delivered, newest first."""
+    query = (
+        select(DeskWrite)
+        .where(DeskWrite.delivered_at.is_(None), DeskWrite.attempts > 0)
+        .order_by(DeskWrite.id.desc())
+    )
+    return session.scalars(query).all()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.context import ConnectorContext
 from m365bridge.connector.servicedesk import desk_for
 from m365bridge.connector.servicedesk.port import ServiceDesk
-from m365bridge.connector.troubleshooting import checks, live
+from m365bridge.connector.troubleshooting import checks, instance_checks, live
 from m365bridge.connector.troubleshooting.report import CheckResult, DoctorReport, Failure
 from m365bridge.shared.db import transaction
 
@@ -28,6 +28,14 @@ DESK_CHECKS: tuple[tuple[str, tuple[int, ...], DeskCheck], ...] = (
     ("Stored cases have their incident", (15,), checks.stored_cases),
 )
 
+# A customer's ServiceNow instance (rows 17-24): only when one is configured.
+INSTANCE_CHECKS: tuple[tuple[str, tuple[int, ...], StoredCheck], ...] = (
+    ("ServiceNow instance failures in the logs", (17, 18, 19, 20, 21, 22), instance_checks.logged_failures),
+    ("ServiceNow instance poll succeeds", (23,), instance_checks.poll_failures),
+    ("Writes reach the ServiceNow instance", (24,), instance_checks.outbox_failures),
+)
+LIVE_INSTANCE = ("ServiceNow instance answers (Test connection's probes)", (17, 18, 19, 20, 21, 22))
+
 
 def run_doctor(context: ConnectorContext, *, live_checks: bool = True) -> DoctorReport:
     """Run every check; nothing is changed (the live checks only add their calls to the HTTP log)."""
@@ -38,7 +46,13 @@ def run_doctor(context: ConnectorContext, *, live_checks: bool = True) -> Doctor
         desk = desk_for(context)
         for name, rows, desk_check in DESK_CHECKS:
             report.results.append(CheckResult(name, rows, tuple(desk_check(session, desk))))
+        report.instance = instance_checks.configured(session)
+        if report.instance:
+            for name, rows, check in INSTANCE_CHECKS:
+                report.results.append(CheckResult(name, rows, tuple(check(session))))
     report.results.extend(_live(context, live_checks))
+    if report.instance:
+        report.results.append(_live_instance(context, live_checks))
     report.results.sort(key=lambda result: result.rows[0])
     return report
 
@@ -55,3 +69,10 @@ def _live(context: ConnectorContext, live_checks: bool) -> list[CheckResult]:
     if isinstance(where, str):
         return [CheckResult(name, rows, skipped=where) for name, rows, _ in checks_here]
     return [CheckResult(name, rows, tuple(check(context, where))) for name, rows, check in checks_here]
+
+
+def _live_instance(context: ConnectorContext, live_checks: bool) -> CheckResult:
+    name, rows = LIVE_INSTANCE
+    if not live_checks:
+        return CheckResult(name, rows, skipped="live checks are switched off (--offline)")
+    return CheckResult(name, rows, tuple(instance_checks.live_failures(context)))
