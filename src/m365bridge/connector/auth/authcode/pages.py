@@ -132,19 +132,20 @@ async def decide(
     decision: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
+    # The CSRF check comes first, as on every form: a forged post learns nothing about the client.
+    found = await run_in_threadpool(session_principal, request)
+    if found is not None and not sessions.csrf_matches_token(found[1], csrf_token):
+        message = "The form has expired or did not come from this site; start the sign-in again."
+        return render(request, "error.html", status_code=403, title="Not allowed", message=message)
     try:
         await run_in_threadpool(
             _check, request, client_id, redirect_uri, response_type, code_challenge, code_challenge_method
         )
     except AuthorizationRefused as refusal:
         return await run_in_threadpool(_refused, request, refusal, redirect_uri, state)
-    found = await run_in_threadpool(session_principal, request)
     if found is None:
         return RedirectResponse("/login", status_code=303)
-    principal, csrf = found
-    if not sessions.csrf_matches_token(csrf, csrf_token):
-        message = "The form has expired or did not come from this site; start the sign-in again."
-        return render(request, "error.html", status_code=403, title="Not allowed", message=message)
+    principal = found[0]
     if decision != "allow":
         return _redirect(
             redirect_uri, {"error": "access_denied", "error_description": "The user denied access."}, state
