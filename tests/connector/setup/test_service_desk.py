@@ -6,7 +6,9 @@ from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from m365bridge.cli import app
 from m365bridge.connector.app import create_app
 from m365bridge.connector.servicenow import service as instance
 from m365bridge.connector.setup.modes import Mode
@@ -182,3 +184,20 @@ def test_the_setup_file_section_refuses_unknown_keys_and_stores_nothing(bridge, 
     assert not outcome.confirmed
     assert "unknown keys pasword" in outcome.steps[-1].message
     assert stored(bridge) is None
+
+
+def test_setup_status_names_the_service_desk(bridge, stand_in):  # noqa: F811
+    data_dir = str(bridge.settings.data_dir)
+    database = bridge.settings.database_url
+    env = {"M365BRIDGE_CONNECTOR_DATABASE_URL": database} if database else {}
+
+    def status() -> str:
+        return (
+            CliRunner().invoke(app, ["connector", "setup", "status", "--data-dir", data_dir], env=env).output
+        )
+
+    assert "service desk: Built-in service desk" in status()
+    desk = {"kind": "servicenow", "url": stand_in.url, "auth_type": "basic", "user_name": INTEGRATION}
+    run_setup(bridge, Mode.NONE, {"service_desk": {**desk, "password": PASSWORD}})
+    shown = status()
+    assert f"service desk: ServiceNow instance {stand_in.url}" in shown and PASSWORD not in shown

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+from html import unescape
 
 import httpx
 import pytest
 import respx
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from m365bridge.connector.app import create_app
 from m365bridge.connector.logs.models import OutboundHttpRequest
 from m365bridge.connector.servicedesk import outbox
 from m365bridge.connector.servicedesk.port import DeskError, IncidentRef, NewIncident, WorkNote
@@ -22,6 +25,7 @@ from m365bridge.connector.servicenow.poll import poll_changes
 from m365bridge.connector.troubleshooting.report import DoctorReport, Failure
 from m365bridge.connector.troubleshooting.service import run_doctor
 from m365bridge.shared.db import transaction
+from tests.connector.auth.helpers import login, make_user
 from tests.connector.servicenow.conftest import (  # noqa: F401 (fixtures)
     INTEGRATION,
     PASSWORD,
@@ -291,3 +295,19 @@ def test_row_24_writes_the_instance_refuses_stay_undelivered(bridge, stand_in): 
     assert "1 write(s)" in failure.finding and missing in failure.finding
     assert f"PATCH {stand_in.url}/api/now/table/incident/{missing}" in shown(failure)
     assert "→ 404" in shown(failure)
+
+
+def test_the_troubleshooting_page_shows_the_instance_row_and_table(bridge, stand_in):  # noqa: F811
+    connect(bridge, stand_in, AuthType.BASIC)
+    with transaction(bridge.sessions, write=True) as session:
+        service.get_connection(session).password = bridge.secrets.encrypt("not-the-password")
+    run_test_connection(bridge)
+    make_user(bridge, "doctor-admin", ["admin"])
+
+    with TestClient(create_app(context=bridge)) as client:
+        login(client, "doctor-admin")
+        page = unescape(client.get("/m365/troubleshooting", params={"offline": "true"}).text)
+
+    assert "Troubleshooting row #19" in page and "→ 401" in page
+    assert "The whole troubleshooting table (24 rows)" in page
+    assert "not-the-password" not in page

@@ -11,6 +11,7 @@ from m365bridge.connector.setup.completion import CompletionValues, completion_v
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.setup.modes import LABELS, parse_mode
 from m365bridge.connector.setup.noninteractive import load_config, run_setup
+from m365bridge.connector.setup.service_desk import current_desk
 from m365bridge.shared.db import transaction
 from m365bridge.shared.errors import UserError
 
@@ -52,6 +53,8 @@ def status(data_dir: Path | None = DataDir) -> None:
     with cli_context(data_dir, read_only=True) as context, transaction(context.sessions) as session:
         view = current_setup(session)
         values = completion_values(session, context)
+        desk = current_desk(session)
+    typer.echo(f"service desk: {desk.label}")
     if view is None or view.mode is None:
         typer.echo("setup: not started")
         return
