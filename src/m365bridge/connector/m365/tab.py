@@ -25,9 +25,12 @@ from sqlalchemy.orm import Session
 from m365bridge.connector.auth.dependencies import Principal
 from m365bridge.connector.cases import service as cases
 from m365bridge.connector.cases.endpoints import REPLY_ROLES
+from m365bridge.connector.context import get_context
 from m365bridge.connector.incidents.pages import form_context_for
+from m365bridge.connector.incidents.table import STATE_LABELS
 from m365bridge.connector.insights import repository as insights_repository
 from m365bridge.connector.insights import service as insights
+from m365bridge.connector.servicedesk import BUILTIN, desk_for
 from m365bridge.connector.servicedesk.port import DeskIncident
 from m365bridge.connector.setup.gate import current_setup
 from m365bridge.connector.users import service as users
@@ -65,9 +68,22 @@ def tab_page(
     status: int = 200,
     **extra: str,
 ) -> Response:
-    """The incident form showing the tab; ``extra`` (``error``) goes to the form's template."""
-    context = form_context_for(session, incident.sys_id, user, "m365")
+    """The incident form showing the tab; ``extra`` (``error``) goes to the form's template. An incident of a
+    ServiceNow instance has no form here (the instance holds it): its tab stands on a page of its own, with
+    the incident's heading and a link back to it on the instance."""
     support_tab = build_tab(session, incident, user)
+    if desk_for(get_context(request)) is not BUILTIN:
+        return render(
+            request,
+            "m365/instance_tab_page.html",
+            status_code=status,
+            title=incident.number,
+            incident=incident,
+            state_label=STATE_LABELS.get(incident.state, str(incident.state)),
+            support_tab=support_tab,
+            **extra,
+        )
+    context = form_context_for(session, incident.sys_id, user, "m365")
     return render(
         request, "m365/tab_page.html", status_code=status, **context, support_tab=support_tab, **extra
     )
