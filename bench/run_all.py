@@ -36,6 +36,7 @@ SCRIPTS: list[tuple[str, list[str], list[str]]] = [
     ("health_sync.py", [], ["--quick"]),
     ("startup.py", [], ["--quick"]),
     ("servicenow_catchup.py", [], ["--quick"]),
+    ("servicenow_latency.py", [], ["--quick"]),
 ]
 COLUMNS = ("what", "figure", "baseline", "ratio", "target", "result")
 # Scripts whose own tables (their markdown lines) are printed after the summary: quality by area, sizes.

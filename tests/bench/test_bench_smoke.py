@@ -62,6 +62,13 @@ def test_servicenow_catchup_reports_time_requests_and_429s():
 
 
 @pytest.mark.slow
+def test_servicenow_latency_reports_polling_beside_push():
+    output, results = run_bench("servicenow_latency.py", "--quick", "--poll-seconds", "2")
+    assert "poll every 2 s" in output and "push + poll" in output
+    assert_reported(results, "ServiceNow: incident created")
+
+
+@pytest.mark.slow
 def test_health_sync_reports_requests_refusals_and_the_throttle_minimum():
     replay = DATASETS / "m365-message-center" / "replay.jsonl"
     if not replay.exists():

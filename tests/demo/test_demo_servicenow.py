@@ -46,7 +46,7 @@ def test_the_itsm_demo_connects_the_connector_to_its_servicenow_instance(tmp_pat
         agent = instance["users"]["agent"]
         on_instance = httpx.get(
             f"{instance['instance_url']}/api/now/table/incident",
-            params={"sysparm_fields": "number,short_description"},
+            params={"sysparm_fields": "sys_id,number,short_description"},
             auth=(agent["user_name"], agent["password"]),
             verify=verify,
         )
@@ -80,14 +80,26 @@ def test_the_itsm_demo_connects_the_connector_to_its_servicenow_instance(tmp_pat
                 verify=verify,
             )
             assert own.status_code == 200, (who, own.text)
+        # ... and on the instance's incidents, by the instance's sys_id: escalation opens a case on one.
         escalation = record["users"]["escalation"]
-        sys_id = own.json()["result"][0]["sys_id"]
-        cases = httpx.get(
-            f"{record['connector_url']}{API}/{sys_id}/cases",
+        sys_id = on_instance.json()["result"][0]["sys_id"]
+        with httpx.Client(
+            base_url=record["connector_url"],
             auth=(escalation["user_name"], escalation["password"]),
             verify=verify,
-        )
+            timeout=30,
+        ) as as_escalation:
+            body = {
+                "title": "Mail stuck in Drafts",
+                "description": "Outlook on the web cannot send.",
+                "contact": {"name": "Esc Alation", "email": "escalation@contoso.com", "phone": "+1 555 0100"},
+                "preferredContactMethod": "email",
+            }
+            opened = as_escalation.post(f"{API}/{sys_id}/cases", json=body)
+            assert opened.status_code == 201, opened.text
+            cases = as_escalation.get(f"{API}/{sys_id}/cases")
         assert cases.status_code == 200, cases.text
+        assert [case["number"] for case in cases.json()["result"]] == [opened.json()["result"]["number"]]
         assert ready < 30, f"the itsm demo took {ready:.1f} s to be ready"
     finally:
         for server in servers:
