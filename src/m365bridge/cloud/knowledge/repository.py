@@ -1,18 +1,30 @@
-"""All SQL of the knowledge base."""
+"""All SQL of the knowledge base, including its full-text search (migration 0004_kb_search_index made the
+index: an FTS5 table on SQLite, a tsvector column on PostgreSQL; both are kept in step by the database)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.knowledge.models import Article, Embedding
 
 # Keys per IN (...) list: well below SQLite's and PostgreSQL's bound-parameter limits.
 _IN_CHUNK = 500
+# Field weights of the lexical score, in the FTS5 table's column order (title, description, headings,
+# body, keywords): the in-memory BM25F's weights, which FTS5's bm25() applies per column.
+FTS5_WEIGHTS = (3.0, 2.0, 1.0, 0.3, 1.0)
+# PostgreSQL's ts_rank weights by label {D, C, B, A}: body, headings/keywords, description, title.
+TSRANK_WEIGHTS = "{0.1, 0.33, 0.67, 1.0}"
+
+_SQLITE_SEARCH = text(
+    f"""SELECT a.id, -bm25(kb_article_fts, {", ".join(map(str, FTS5_WEIGHTS))}) AS score
+    FROM kb_article_fts JOIN kb_article AS a ON a.rowid = kb_article_fts.rowid
+    WHERE kb_article_fts MATCH :match AND (a.public OR a.tenant_id = :tenant)
+    ORDER BY score DESC, a.id LIMIT :limit"""
+)
 
 
 class ArticleRepository:
@@ -34,17 +46,60 @@ class ArticleRepository:
     def get(self, article_id: str) -> Article | None:
         return self.session.get(Article, article_id)
 
-    def version(self) -> tuple[int, dt.datetime | None]:
-        """A cheap fingerprint of the whole KB: changes whenever an article is added, changed or removed."""
-        count, newest = self.session.execute(
-            select(func.count(), func.max(Article.updated_at)).select_from(Article)
-        ).one()
-        return int(count), newest
+    def lexical_search(self, words: Sequence[str], *, tenant_id: str | None, limit: int) -> list[tuple[str, float]]:
+        """The ``limit`` best articles ``tenant_id`` may see (public ones, plus its own) that hold any of
+        ``words``, as (id, score) best first; higher scores are better. ``words`` are plain words (letters
+        and digits): each is passed as a quoted FTS5 string or its own bound tsquery, never as syntax."""
+        if not words:
+            return []
+        if self.session.get_bind().dialect.name == "sqlite":
+            match = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
+            rows = self.session.execute(_SQLITE_SEARCH, {"match": match, "tenant": tenant_id, "limit": limit})
+        else:
+            names = [f"w{position}" for position in range(len(words))]
+            query = " || ".join(f"plainto_tsquery('english', :{name})" for name in names)
+            statement = text(
+                f"""SELECT a.id, ts_rank('{TSRANK_WEIGHTS}', a.search_vector, q.query) AS score
+                FROM kb_article AS a, (SELECT {query} AS query) AS q
+                WHERE a.search_vector @@ q.query AND (a.public OR a.tenant_id = :tenant)
+                ORDER BY score DESC, a.id LIMIT :limit"""
+            )
+            parameters: dict[str, Any] = dict(zip(names, words, strict=True))
+            rows = self.session.execute(statement, {**parameters, "tenant": tenant_id, "limit": limit})
+        return [(row.id, float(row.score)) for row in rows]
+
+    def vectors_for(self, ids: Collection[str]) -> dict[str, bytes]:
+        """The stored embedding of each of ``ids`` that has one."""
+        found: dict[str, bytes] = {}
+        chosen = list(ids)
+        for start in range(0, len(chosen), _IN_CHUNK):
+            query = (
+                select(Article.id, Embedding.vector)
+                .join(Embedding, Embedding.digest == Article.embedding_digest)
+                .where(Article.id.in_(chosen[start : start + _IN_CHUNK]))
+            )
+            found.update((row.id, row.vector) for row in self.session.execute(query))
+        return found
+
+    def listings(self, ids: Collection[str]) -> dict[str, Any]:
+        """What a result list shows of each of ``ids`` (named rows: id, title, description, body_text,
+        source_url, attribution, updated_at), by id."""
+        query = select(
+            Article.id,
+            Article.title,
+            Article.description,
+            Article.body_text,
+            Article.source_url,
+            Article.attribution,
+            Article.updated_at,
+        ).where(Article.id.in_(bindparam("ids", expanding=True)))
+        return {row.id: row for row in self.session.execute(query, {"ids": list(ids)})} if ids else {}
 
     def iter_for_index(self) -> Iterator[Any]:
-        """What the search index reads (named rows: id, tenant_id, public, title, description, headings,
-        body_text, services, source_url, attribution, updated_at, vector), without loading whole ORM
-        objects; ``vector`` is the stored embedding's bytes, None for an article not yet encoded."""
+        """Every article's searchable fields (named rows: id, tenant_id, public, title, description,
+        headings, body_text, services, source_url, attribution, updated_at, vector), without loading whole
+        ORM objects; ``vector`` is the stored embedding's bytes, None for an article not yet encoded. The
+        benchmarks build their in-memory reference rankers from it."""
         query = select(
             Article.id,
             Article.tenant_id,
