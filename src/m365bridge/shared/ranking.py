@@ -234,11 +234,21 @@ class Ranker:
         return _best_passage(self._passages[index], term_weights)
 
 
-def passage_for(text: str, query: str) -> str:
-    """The paragraph of ``text`` that covers the most of ``query``'s terms (by their query weights): for
-    a document that is not in an in-memory ``Ranker``."""
-    passages = [(passage, frozenset(tokenize(passage))) for passage in split_passages(text)]
-    return _best_passage(passages, query_terms(query, synonyms={}))
+def passage_for(text: str, query: str, *, max_passages: int = 60) -> str:
+    """The paragraph of ``text`` that covers the most of ``query``'s terms (by their query weights), among
+    its first ``max_passages``: for a document that is not in an in-memory ``Ranker``. A term is in a
+    paragraph when one of its words starts with the term's stem: a regex scan, not a tokenisation of every
+    paragraph of every result (which cost more than the search itself)."""
+    terms = query_terms(query, synonyms={})
+    patterns = [(re.compile(r"\b" + re.escape(term)), weight) for term, weight in terms.items()]
+    best, best_score = "", 0.0
+    passages = split_passages(text)[:max_passages]
+    for passage in passages:
+        lowered = passage.lower()
+        score = sum(weight for pattern, weight in patterns if pattern.search(lowered))
+        if score > best_score:
+            best, best_score = passage, score
+    return best or (passages[0] if passages else "")
 
 
 def _best_passage(passages: list[tuple[str, frozenset[str]]], term_weights: Mapping[str, float]) -> str:

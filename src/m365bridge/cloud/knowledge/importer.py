@@ -115,6 +115,8 @@ class FolderImporter:
         self._encode_unencoded()
         if report.updated:
             self.repository.delete_unused_vectors()
+        if report.changed:
+            self.repository.refresh_term_documents()
         return report
 
     def _flush(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]], *, at_least: int) -> None:

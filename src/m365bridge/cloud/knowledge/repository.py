@@ -20,8 +20,9 @@ FTS5_WEIGHTS = (3.0, 2.0, 1.0, 0.3, 1.0)
 TSRANK_WEIGHTS = "{0.1, 0.33, 0.67, 1.0}"
 
 _SQLITE_SEARCH = text(
-    f"""SELECT a.id, -bm25(kb_article_fts, {", ".join(map(str, FTS5_WEIGHTS))}) AS score
+    f"""SELECT a.id, -bm25(kb_article_fts, {", ".join(map(str, FTS5_WEIGHTS))}) AS score, e.vector
     FROM kb_article_fts JOIN kb_article AS a ON a.rowid = kb_article_fts.rowid
+    LEFT JOIN kb_embedding AS e ON e.digest = a.embedding_digest
     WHERE kb_article_fts MATCH :match AND (a.public OR a.tenant_id = :tenant)
     ORDER BY score DESC, a.id LIMIT :limit"""
 )
@@ -46,9 +47,11 @@ class ArticleRepository:
     def get(self, article_id: str) -> Article | None:
         return self.session.get(Article, article_id)
 
-    def lexical_search(self, words: Sequence[str], *, tenant_id: str | None, limit: int) -> list[tuple[str, float]]:
+    def lexical_search(
+        self, words: Sequence[str], *, tenant_id: str | None, limit: int
+    ) -> list[tuple[str, float, bytes | None]]:
         """The ``limit`` best articles ``tenant_id`` may see (public ones, plus its own) that hold any of
-        ``words``, as (id, score) best first; higher scores are better. ``words`` are plain words (letters
+        ``words``, as (id, score, stored vector or None) best first; higher scores are better. ``words`` are plain words (letters
         and digits): each is passed as a quoted FTS5 string or its own bound tsquery, never as syntax."""
         if not words:
             return []
@@ -59,27 +62,35 @@ class ArticleRepository:
             names = [f"w{position}" for position in range(len(words))]
             query = " || ".join(f"plainto_tsquery('english', :{name})" for name in names)
             statement = text(
-                f"""SELECT a.id, ts_rank('{TSRANK_WEIGHTS}', a.search_vector, q.query) AS score
-                FROM kb_article AS a, (SELECT {query} AS query) AS q
+                f"""SELECT a.id, ts_rank('{TSRANK_WEIGHTS}', a.search_vector, q.query) AS score, e.vector
+                FROM kb_article AS a CROSS JOIN (SELECT {query} AS query) AS q
+                LEFT JOIN kb_embedding AS e ON e.digest = a.embedding_digest
                 WHERE a.search_vector @@ q.query AND (a.public OR a.tenant_id = :tenant)
                 ORDER BY score DESC, a.id LIMIT :limit"""
             )
             parameters: dict[str, Any] = dict(zip(names, words, strict=True))
             rows = self.session.execute(statement, {**parameters, "tenant": tenant_id, "limit": limit})
-        return [(row.id, float(row.score)) for row in rows]
+        return [(row.id, float(row.score), row.vector) for row in rows]
 
-    def vectors_for(self, ids: Collection[str]) -> dict[str, bytes]:
-        """The stored embedding of each of ``ids`` that has one."""
-        found: dict[str, bytes] = {}
-        chosen = list(ids)
-        for start in range(0, len(chosen), _IN_CHUNK):
-            query = (
-                select(Article.id, Embedding.vector)
-                .join(Embedding, Embedding.digest == Article.embedding_digest)
-                .where(Article.id.in_(chosen[start : start + _IN_CHUNK]))
+    def term_documents(self, stems: Collection[str]) -> dict[str, int] | None:
+        """How many articles hold each of ``stems`` (FTS5's Porter stems; absent: not counted at the last
+        import), or None where the database keeps no such counts (PostgreSQL)."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            return None
+        if not stems:
+            return {}
+        query = text("SELECT term, docs FROM kb_article_fts_terms WHERE term IN :stems").bindparams(
+            bindparam("stems", expanding=True)
+        )
+        return {row.term: int(row.docs) for row in self.session.execute(query, {"stems": list(stems)})}
+
+    def refresh_term_documents(self) -> None:
+        """Recount every indexed term's articles (after an import; SQLite only)."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(text("DELETE FROM kb_article_fts_terms"))
+            self.session.execute(
+                text("INSERT INTO kb_article_fts_terms (term, docs) SELECT term, doc FROM kb_article_fts_vocab")
             )
-            found.update((row.id, row.vector) for row in self.session.execute(query))
-        return found
 
     def listings(self, ids: Collection[str]) -> dict[str, Any]:
         """What a result list shows of each of ``ids`` (named rows: id, title, description, body_text,

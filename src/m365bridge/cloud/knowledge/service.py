@@ -8,6 +8,11 @@ fused score is ``FUSION_WEIGHT`` times the lexical score divided by the query's 
 times the cosine. The weight was chosen on the tuning fold of the held-out set (bench/heldout.py;
 docs/performance.md), never on the fold that is reported.
 
+FTS5 scores every article that holds any searched word, row by row, so a query's most common words (the
+longest posting lists) are left out: words are searched rarest first while their articles add up to at
+most ``POSTINGS_BUDGET`` (the rarest is always searched). That bounds a search's cost at any KB size; a
+common word adds little to BM25 anyway (small idf), and the cosine still sees the whole query.
+
 Nothing is held in memory between searches and nothing is built at start-up: the index lives in the
 database, which every cloud process shares and every article write keeps in step (triggers on SQLite, a
 generated column on PostgreSQL), so an import by the CLI is seen by a running server at once. Article
@@ -17,9 +22,11 @@ vectors are read as they were stored at import; nothing is encoded but the query
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 
 import numpy as np
+import snowballstemmer
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
@@ -33,6 +40,10 @@ MAX_QUERY_CHARS = 4000
 MAX_QUERY_WORDS = 64
 CANDIDATES = 200
 FUSION_WEIGHT = 0.7  # of the lexical score; the rest is the cosine. Tuned on the tuning fold only.
+# Articles the searched words may match together (sum of their document counts): about 30 ms of FTS5
+# scoring on 2 cores (docs/performance.md).
+POSTINGS_BUDGET = 4000
+_STEMMERS = threading.local()  # a Snowball stemmer is not safe to share between threads
 
 
 @dataclass(frozen=True)
@@ -83,23 +94,44 @@ def recommend(
     return solutions
 
 
+def _porter(word: str) -> str:
+    """``word`` stemmed as FTS5's porter tokenizer stems it (the same algorithm), to look up its count."""
+    stemmer = getattr(_STEMMERS, "porter", None)
+    if stemmer is None:
+        stemmer = _STEMMERS.porter = snowballstemmer.stemmer("porter")
+    return str(stemmer.stemWord(word))
+
+
+def searched_words(repository: ArticleRepository, words: list[str]) -> list[str]:
+    """The rarest of ``words`` whose articles add up to at most ``POSTINGS_BUDGET`` (at least one)."""
+    stems = {word: _porter(word) for word in words}
+    counts = repository.term_documents(set(stems.values()))
+    if counts is None:
+        return words
+    chosen: list[str] = []
+    total = 0
+    for word in sorted(words, key=lambda word: counts.get(stems[word], 0)):
+        total += counts.get(stems[word], 0)
+        if chosen and total > POSTINGS_BUDGET:
+            break
+        chosen.append(word)
+    return chosen
+
+
 def fused_ranking(
     repository: ArticleRepository, text: str, *, top: int, tenant_id: str | None = None
 ) -> list[tuple[str, float]]:
     """The ``top`` best articles ``tenant_id`` may see, as (id, fused score), best first."""
-    words = query_words(text, limit=MAX_QUERY_WORDS)
-    lexical = dict(repository.lexical_search(words, tenant_id=tenant_id, limit=CANDIDATES))
-    if not lexical:
+    words = searched_words(repository, query_words(text, limit=MAX_QUERY_WORDS))
+    candidates = repository.lexical_search(words, tenant_id=tenant_id, limit=CANDIDATES)
+    if not candidates:
         return []
-    best_lexical = max(lexical.values()) or 1.0
-    stored = repository.vectors_for(lexical)
-    ids = list(lexical)
+    best_lexical = max(score for _, score, _ in candidates) or 1.0
     missing = semantic.to_blob(np.zeros(semantic.DIMENSIONS))  # an article not encoded yet: cosine 0
-    cosines = semantic.from_blobs([stored.get(article_id, missing) for article_id in ids]) @ semantic.encode(
-        [text]
-    )[0]
+    vectors = semantic.from_blobs([vector or missing for _, _, vector in candidates])
+    cosines = vectors @ semantic.encode([text])[0]
     fused = {
-        article_id: FUSION_WEIGHT * lexical[article_id] / best_lexical + (1 - FUSION_WEIGHT) * float(cosine)
-        for article_id, cosine in zip(ids, cosines, strict=True)
+        article_id: FUSION_WEIGHT * score / best_lexical + (1 - FUSION_WEIGHT) * float(cosine)
+        for (article_id, score, _), cosine in zip(candidates, cosines, strict=True)
     }
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:top]

@@ -6,6 +6,12 @@ writer can forget it. PostgreSQL: a generated ``tsvector`` column ``kb_article.s
 description B, headings/id/services C, body D) with a GIN index, kept in step by the database itself.
 Both are filled here from the articles already stored.
 
+SQLite also gets ``kb_article_fts_terms`` (each indexed term's document count, read through the
+``kb_article_fts_vocab`` view of the index): a search looks up its words there to leave out the most
+common ones, whose long posting lists FTS5 would otherwise score row by row. The importer refreshes it
+after each import; between imports it is only slightly stale, which changes which words are skipped, never
+what is visible.
+
 A later revision that rebuilds ``kb_article`` on SQLite (a batch ALTER copies the table: new rowids, no
 triggers) must call ``rebuild_sqlite`` below again.
 
@@ -39,11 +45,16 @@ _PG_VECTOR = (
 )
 
 
-def rebuild_sqlite() -> None:
-    """(Re)create the FTS5 table and its triggers, filled from the stored articles."""
+def _drop_sqlite() -> None:
     for name in ("insert", "update", "delete"):
         op.execute(f"DROP TRIGGER IF EXISTS kb_article_fts_{name}")
-    op.execute("DROP TABLE IF EXISTS kb_article_fts")
+    for table in ("kb_article_fts_terms", "kb_article_fts_vocab", "kb_article_fts"):
+        op.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def rebuild_sqlite() -> None:
+    """(Re)create the FTS5 table, its triggers and term counts, filled from the stored articles."""
+    _drop_sqlite()
     op.execute(
         f"CREATE VIRTUAL TABLE kb_article_fts USING fts5({_COLUMNS}, content='', "
         "tokenize='porter unicode61')"
@@ -64,6 +75,9 @@ def rebuild_sqlite() -> None:
         f"INSERT INTO kb_article_fts(rowid, {_COLUMNS}) "
         f"SELECT rowid, {_VALUES.format(row='kb_article')} FROM kb_article"
     )
+    op.execute("CREATE VIRTUAL TABLE kb_article_fts_vocab USING fts5vocab(kb_article_fts, 'row')")
+    op.execute("CREATE TABLE kb_article_fts_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
+    op.execute("INSERT INTO kb_article_fts_terms (term, docs) SELECT term, doc FROM kb_article_fts_vocab")
 
 
 def upgrade() -> None:
@@ -76,9 +90,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for name in ("insert", "update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS kb_article_fts_{name}")
-        op.execute("DROP TABLE IF EXISTS kb_article_fts")
+        _drop_sqlite()
     else:
         op.execute("DROP INDEX IF EXISTS ix_kb_article_search_vector")
         op.execute("ALTER TABLE kb_article DROP COLUMN IF EXISTS search_vector")
