@@ -89,7 +89,9 @@ class ArticleRepository:
         if self.session.get_bind().dialect.name == "sqlite":
             self.session.execute(text("DELETE FROM kb_article_fts_terms"))
             self.session.execute(
-                text("INSERT INTO kb_article_fts_terms (term, docs) SELECT term, doc FROM kb_article_fts_vocab")
+                text(
+                    "INSERT INTO kb_article_fts_terms (term, docs) SELECT term, doc FROM kb_article_fts_vocab"
+                )
             )
 
     def listings(self, ids: Collection[str]) -> dict[str, Any]:

@@ -56,8 +56,7 @@ def rebuild_sqlite() -> None:
     """(Re)create the FTS5 table, its triggers and term counts, filled from the stored articles."""
     _drop_sqlite()
     op.execute(
-        f"CREATE VIRTUAL TABLE kb_article_fts USING fts5({_COLUMNS}, content='', "
-        "tokenize='porter unicode61')"
+        f"CREATE VIRTUAL TABLE kb_article_fts USING fts5({_COLUMNS}, content='', tokenize='porter unicode61')"
     )
     new, old = _VALUES.format(row="new"), _VALUES.format(row="old")
     add = f"INSERT INTO kb_article_fts(rowid, {_COLUMNS}) VALUES (new.rowid, {new});"
@@ -76,7 +75,9 @@ def rebuild_sqlite() -> None:
         f"SELECT rowid, {_VALUES.format(row='kb_article')} FROM kb_article"
     )
     op.execute("CREATE VIRTUAL TABLE kb_article_fts_vocab USING fts5vocab(kb_article_fts, 'row')")
-    op.execute("CREATE TABLE kb_article_fts_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID")
+    op.execute(
+        "CREATE TABLE kb_article_fts_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
+    )
     op.execute("INSERT INTO kb_article_fts_terms (term, docs) SELECT term, doc FROM kb_article_fts_vocab")
 
 
@@ -84,7 +85,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         rebuild_sqlite()
     else:
-        op.execute(f"ALTER TABLE kb_article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({_PG_VECTOR}) STORED")
+        op.execute(
+            f"ALTER TABLE kb_article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ({_PG_VECTOR}) STORED"
+        )
         op.execute("CREATE INDEX ix_kb_article_search_vector ON kb_article USING gin (search_vector)")
 
 
