@@ -19,12 +19,13 @@ FTS5_WEIGHTS = (3.0, 2.0, 1.0, 0.3, 1.0)
 # PostgreSQL's ts_rank weights by label {D, C, B, A}: body, headings/keywords, description, title.
 TSRANK_WEIGHTS = "{0.1, 0.33, 0.67, 1.0}"
 
+# Built from the constants above only; every value the caller gives is a bound parameter.
 _SQLITE_SEARCH = text(
     f"""SELECT a.id, -bm25(kb_article_fts, {", ".join(map(str, FTS5_WEIGHTS))}) AS score, e.vector
     FROM kb_article_fts JOIN kb_article AS a ON a.rowid = kb_article_fts.rowid
     LEFT JOIN kb_embedding AS e ON e.digest = a.embedding_digest
     WHERE kb_article_fts MATCH :match AND (a.public OR a.tenant_id = :tenant)
-    ORDER BY score DESC, a.id LIMIT :limit"""
+    ORDER BY score DESC, a.id LIMIT :limit"""  # noqa: S608
 )
 
 
@@ -51,14 +52,16 @@ class ArticleRepository:
         self, words: Sequence[str], *, tenant_id: str | None, limit: int
     ) -> list[tuple[str, float, bytes | None]]:
         """The ``limit`` best articles ``tenant_id`` may see (public ones, plus its own) that hold any of
-        ``words``, as (id, score, stored vector or None) best first; higher scores are better. ``words`` are plain words (letters
-        and digits): each is passed as a quoted FTS5 string or its own bound tsquery, never as syntax."""
+        ``words``, as (id, score, stored vector or None) best first; higher scores are better. ``words``
+        are plain words (letters and digits): each is passed as a quoted FTS5 string or its own bound
+        tsquery, never as syntax."""
         if not words:
             return []
         if self.session.get_bind().dialect.name == "sqlite":
             match = " OR ".join('"' + word.replace('"', '""') + '"' for word in words)
             rows = self.session.execute(_SQLITE_SEARCH, {"match": match, "tenant": tenant_id, "limit": limit})
         else:
+            # Placeholder names and the weights constant go into the text; the words are bound.
             names = [f"w{position}" for position in range(len(words))]
             query = " || ".join(f"plainto_tsquery('english', :{name})" for name in names)
             statement = text(
@@ -66,7 +69,7 @@ class ArticleRepository:
                 FROM kb_article AS a CROSS JOIN (SELECT {query} AS query) AS q
                 LEFT JOIN kb_embedding AS e ON e.digest = a.embedding_digest
                 WHERE a.search_vector @@ q.query AND (a.public OR a.tenant_id = :tenant)
-                ORDER BY score DESC, a.id LIMIT :limit"""
+                ORDER BY score DESC, a.id LIMIT :limit"""  # noqa: S608
             )
             parameters: dict[str, Any] = dict(zip(names, words, strict=True))
             rows = self.session.execute(statement, {**parameters, "tenant": tenant_id, "limit": limit})
