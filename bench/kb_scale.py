@@ -3,12 +3,14 @@
     python bench/kb_scale.py --articles /work/shared/datasets/officedocs-support/articles [--copies 1,10]
 
 A KB of ``n`` copies is the shared articles imported ``n`` times under new ids (``copyK/...``): fine for
-timing, and the vectors of a copy are not encoded again (same text, same digest). For each size, in a
-fresh process on that KB: the first search (which builds the in-memory index), then the dev-set queries
-(the whole service call, query encoding included) for p50/p95, and the process's peak RSS; then a cloud
-server is started on the KB until ``/readyz`` answers. ``--copies 100`` (about 245,000 articles) is
-opt-in: it takes long and, with this index, more memory than a shared machine should give
-(docs/performance.md).
+timing, and the vectors of a copy are not encoded again (same text, same digest). The full-text index is
+written by the import itself (triggers, in the same transactions), so "import" includes building it;
+"index build" is the time to rebuild the whole FTS5 index from the stored articles (what migration 0004
+does on an existing KB). For each size, in a fresh process on that KB: the first search (cold: the
+model and the database pages are read), then the dev-set queries (the whole service call, query
+encoding included) for p50/p95, and the process's peak RSS; then a cloud server is started on the KB
+until ``/readyz`` answers. ``--copies 100`` (about 245,000 articles) is opt-in: its import takes about
+half an hour on 2 cores.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +36,20 @@ from m365bridge.cloud.settings import CloudSettings
 from m365bridge.shared.db import transaction
 
 DEVSET = BENCH_DIR / "devset.jsonl"
+DATABASE_FILE = "cloud.db"
+# Runs migration 0004's rebuild on the copied database, in a child process of its own.
+REBUILD = """
+import sys
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from sqlalchemy import create_engine
+from importlib import import_module
+revision = import_module("m365bridge.cloud.migrations.versions.0004_kb_search_index")
+engine = create_engine("sqlite:///" + sys.argv[1])
+with engine.begin() as connection:
+    with Operations.context(MigrationContext.configure(connection)):
+        revision.rebuild_sqlite()
+"""
 P95_TARGET_MS = {10: 50.0, 100: 150.0}  # by copies: 25,000 and 250,000 articles
 RSS_TARGET_MB = 1536.0
 
@@ -52,14 +69,14 @@ def import_copies(articles: Path, data_dir: Path, copies: int) -> tuple[int, flo
 
 
 def measure(data_dir: Path) -> dict[str, float]:
-    """In this (fresh) process: index build (first search), search p50/p95, peak RSS."""
+    """In this (fresh) process: the first search, search p50/p95, peak RSS."""
     queries = load_queries(DEVSET)
     context = CloudContext.build(CloudSettings(data_dir=data_dir))
     try:
         with transaction(context.sessions) as session:
             started = time.perf_counter()
-            recommend(context, session, "warm up the index")
-            build = time.perf_counter() - started
+            recommend(context, session, "mailbox is full and cannot receive mail")
+            first = time.perf_counter() - started
             timings = []
             for query in queries:
                 started = time.perf_counter()
@@ -69,7 +86,18 @@ def measure(data_dir: Path) -> dict[str, float]:
         context.close()
     cuts = statistics.quantiles(timings, n=20)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"build_s": build, "p50_ms": statistics.median(timings), "p95_ms": cuts[-1], "rss_mb": peak_mb}
+    return {"first_s": first, "p50_ms": statistics.median(timings), "p95_ms": cuts[-1], "rss_mb": peak_mb}
+
+
+def index_build(data_dir: Path) -> float:
+    """Seconds to rebuild the full-text index from the stored articles (a copy of the KB, so the
+    measured one stays as imported)."""
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / DATABASE_FILE
+        shutil.copyfile(data_dir / DATABASE_FILE, copy)
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", REBUILD, str(copy)], check=True, capture_output=True, text=True)
+        return time.perf_counter() - started
 
 
 def cloud_startup(data_dir: Path) -> float:
@@ -86,6 +114,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=Path, help="Folder of markdown articles.")
     parser.add_argument("--copies", default="1,10", help="Comma-separated KB sizes, in copies of the set.")
+    parser.add_argument(
+        "--keep", type=Path, help="Keep each size's KB in this folder and reuse one imported before."
+    )
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child process's mode
     args = parser.parse_args()
     if args.measure:
@@ -93,12 +124,21 @@ def main() -> None:
         return
     if args.articles is None:
         parser.error("--articles is required")
-    rows = ["| articles | import | index build | search p50 | search p95 | peak RSS | cloud start-up |"]
-    rows.append("|---|---|---|---|---|---|---|")
+    rows = [
+        "| articles | import (with index) | index rebuild | first search | search p50 | search p95 "
+        "| peak RSS | cloud start-up |"
+    ]
+    rows.append("|---|---|---|---|---|---|---|---|")
     for copies in [int(part) for part in args.copies.split(",") if part.strip()]:
         with tempfile.TemporaryDirectory() as folder:
-            data_dir = Path(folder)
-            count, imported = import_copies(args.articles, data_dir, copies)
+            data_dir = args.keep / f"copies-{copies}" if args.keep else Path(folder)
+            done = data_dir / "imported.json"  # count and seconds of the import that made the kept KB
+            if done.exists():
+                count, imported = json.loads(done.read_text())
+            else:
+                count, imported = import_copies(args.articles, data_dir, copies)
+                if args.keep:
+                    done.write_text(json.dumps([count, imported]))
             child = subprocess.run(
                 [sys.executable, __file__, "--measure", str(data_dir)],
                 capture_output=True,
@@ -107,9 +147,11 @@ def main() -> None:
             )
             figures = json.loads(child.stdout.strip().splitlines()[-1])
             startup = cloud_startup(data_dir)
+            rebuild = index_build(data_dir)
         rows.append(
-            f"| {count:,} | {imported:.1f} s | {figures['build_s']:.1f} s | {figures['p50_ms']:.1f} ms "
-            f"| {figures['p95_ms']:.1f} ms | {figures['rss_mb']:,.0f} MB | {startup:.1f} s |"
+            f"| {count:,} | {imported:.1f} s | {rebuild:.1f} s | {figures['first_s']:.2f} s "
+            f"| {figures['p50_ms']:.1f} ms | {figures['p95_ms']:.1f} ms | {figures['rss_mb']:,.0f} MB "
+            f"| {startup:.1f} s |"
         )
         print(rows[-1], flush=True)
         if copies in P95_TARGET_MS:
@@ -117,7 +159,7 @@ def main() -> None:
             Result(
                 what=f"KB search at {count:,} articles",
                 figure=f"p95={figures['p95_ms']:.1f}ms rss={figures['rss_mb']:.0f}MB",
-                baseline=f"import {imported:.0f}s, index build {figures['build_s']:.1f}s",
+                baseline=f"import {imported:.0f}s, index rebuild {rebuild:.1f}s",
                 ratio=None,
                 target=f"p95<={target:.0f}ms, rss<={RSS_TARGET_MB:.0f}MB",
                 passed=figures["p95_ms"] <= target and figures["rss_mb"] <= RSS_TARGET_MB,

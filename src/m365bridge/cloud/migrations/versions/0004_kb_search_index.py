@@ -80,6 +80,8 @@ def rebuild_sqlite() -> None:
         "CREATE TABLE kb_article_fts_terms (term TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
     )
     op.execute("INSERT INTO kb_article_fts_terms (term, docs) SELECT term, doc FROM kb_article_fts_vocab")
+    # Term '' (never a token) holds how many articles the counts were taken over.
+    op.execute("INSERT INTO kb_article_fts_terms (term, docs) SELECT '', count(*) FROM kb_article")
 
 
 def upgrade() -> None:
