@@ -10,7 +10,8 @@ import pytest
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.knowledge.importer import ImportOptions, import_folder
 from m365bridge.cloud.knowledge.models import Article
-from m365bridge.cloud.knowledge.service import recommend
+from m365bridge.cloud.knowledge.repository import ArticleRepository
+from m365bridge.cloud.knowledge.service import recommend, searched_words
 from m365bridge.shared.db import transaction
 
 PUBLIC = ImportOptions(prefix="kb/", articles_url=None, site_url=None, attribution=None)
@@ -118,3 +119,19 @@ def test_a_ten_thousand_character_text_is_searched(two_articles):
     text = "phone authenticator " + "lorem ipsum dolor sit amet " * 400
     assert len(text) > 10_000
     assert found(two_articles, text)[:1] == ["kb/mfa"]
+
+
+def test_common_words_are_left_out_rarest_first_within_the_budget(cloud_context, tmp_path):
+    for number in range(5):
+        write(
+            tmp_path / "kb", f"printer{number}", f"Printer {number} offline", "Restart the spooler service."
+        )
+    write(tmp_path / "kb", "quota", "Mailbox quota exceeded", "Archive old mail from the spooler folder.")
+    import_(cloud_context, tmp_path / "kb")  # the first import takes the term counts
+    with transaction(cloud_context.sessions) as session:
+        repository = ArticleRepository(session)
+        words = ["spooler", "quota", "printer"]  # in 6, 1 and 5 articles
+        assert searched_words(repository, words, budget=0) == ["quota"]  # the rarest always
+        assert searched_words(repository, words, budget=6) == ["quota", "printer"]
+        assert searched_words(repository, words, budget=12) == ["quota", "printer", "spooler"]
+        assert searched_words(repository, ["unheard", "spooler"], budget=0) == ["unheard"]

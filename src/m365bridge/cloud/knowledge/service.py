@@ -102,8 +102,10 @@ def _porter(word: str) -> str:
     return str(stemmer.stemWord(word))
 
 
-def searched_words(repository: ArticleRepository, words: list[str]) -> list[str]:
-    """The rarest of ``words`` whose articles add up to at most ``POSTINGS_BUDGET`` (at least one)."""
+def searched_words(
+    repository: ArticleRepository, words: list[str], budget: int = POSTINGS_BUDGET
+) -> list[str]:
+    """The rarest of ``words`` whose articles add up to at most ``budget`` (at least one word)."""
     stems = {word: _porter(word) for word in words}
     counts = repository.term_documents(set(stems.values()))
     if counts is None:
@@ -112,7 +114,7 @@ def searched_words(repository: ArticleRepository, words: list[str]) -> list[str]
     total = 0
     for word in sorted(words, key=lambda word: counts.get(stems[word], 0)):
         total += counts.get(stems[word], 0)
-        if chosen and total > POSTINGS_BUDGET:
+        if chosen and total > budget:
             break
         chosen.append(word)
     return chosen
