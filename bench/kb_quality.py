@@ -41,7 +41,7 @@ def main() -> None:
             with transaction(context.sessions) as session:
                 # The full-text index is built by the import itself (triggers): the first search is cold.
                 started = time.perf_counter()
-                recommend(context, session, "warm up")
+                recommend(context, session, "mailbox is full and cannot receive mail")
                 print(f"first search: {time.perf_counter() - started:.2f} s")
                 baseline = baseline_ranker(session)
                 plain = evaluate(lambda text: [hit.id for hit in baseline.search(text, top=10)], queries)
