@@ -131,6 +131,9 @@ def test_common_words_are_left_out_rarest_first_within_the_budget(cloud_context,
     with transaction(cloud_context.sessions) as session:
         repository = ArticleRepository(session)
         words = ["spooler", "quota", "printer"]  # in 6, 1 and 5 articles
+        if session.get_bind().dialect.name != "sqlite":  # PostgreSQL keeps no term counts: every word
+            assert searched_words(repository, words, budget=0) == words
+            return
         assert searched_words(repository, words, budget=0) == ["quota"]  # the rarest always
         assert searched_words(repository, words, budget=6) == ["quota", "printer"]
         assert searched_words(repository, words, budget=12) == ["quota", "printer", "spooler"]
