@@ -2,16 +2,17 @@
 
 Two rankers are fused. The database's full-text index (FTS5's bm25() over the article's fields with
 BM25F's field weights on SQLite, ts_rank over a weighted tsvector on PostgreSQL; repository.py) proposes
-the best ``CANDIDATES`` articles the caller may see that hold any word of the query; each candidate's
-stored embedding is then read by id and compared with the query's (what it means, in other words). The
+the best ``CANDIDATES`` articles the caller may see that hold any word of the query, each with its stored
+embedding (the same statement), which is compared with the query's (what it means, in other words). The
 fused score is ``FUSION_WEIGHT`` times the lexical score divided by the query's best one, plus the rest
 times the cosine. The weight was chosen on the tuning fold of the held-out set (bench/heldout.py;
 docs/performance.md), never on the fold that is reported.
 
 FTS5 scores every article that holds any searched word, row by row, so a query's most common words (the
 longest posting lists) are left out: words are searched rarest first while their articles add up to at
-most ``POSTINGS_BUDGET`` (the rarest is always searched). That bounds a search's cost at any KB size; a
-common word adds little to BM25 anyway (small idf), and the cosine still sees the whole query.
+most ``POSTINGS_BUDGET`` (the rarest is always searched). That bounds how many articles a search scores
+at any KB size; a common word adds little to BM25 anyway (small idf), and the cosine still sees the whole
+query.
 
 Nothing is held in memory between searches and nothing is built at start-up: the index lives in the
 database, which every cloud process shares and every article write keeps in step (triggers on SQLite, a
@@ -40,8 +41,8 @@ MAX_QUERY_CHARS = 4000
 MAX_QUERY_WORDS = 64
 CANDIDATES = 200
 FUSION_WEIGHT = 0.7  # of the lexical score; the rest is the cosine. Tuned on the tuning fold only.
-# Articles the searched words may match together (sum of their document counts): about 30 ms of FTS5
-# scoring on 2 cores (docs/performance.md).
+# Articles the searched words may match together (sum of their document counts). 8,000 gives back most
+# of the quality on the tuning fold at about twice the FTS5 cost (docs/performance.md).
 POSTINGS_BUDGET = 4000
 _STEMMERS = threading.local()  # a Snowball stemmer is not safe to share between threads
 
