@@ -1,140 +1,184 @@
-"""The knowledge base's full-text index: kept in step with every article write, shared by processes,
-honouring tenant visibility, and safe against query syntax typed into the search box."""
+"""The file search index: BM25F exactly as the in-memory Ranker scores it, written once and shared, and
+correct for articles written or deleted after it was built (found by their new words, never returned once
+gone, and only ever to whom may see them)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
+import numpy as np
+from sqlalchemy import delete, update
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.knowledge import index as kbindex
+from m365bridge.cloud.knowledge import searcher
 from m365bridge.cloud.knowledge.importer import ImportOptions, import_folder
 from m365bridge.cloud.knowledge.models import Article
 from m365bridge.cloud.knowledge.repository import ArticleRepository
-from m365bridge.cloud.knowledge.service import recommend, searched_words
+from m365bridge.cloud.knowledge.service import recommend
 from m365bridge.shared.db import transaction
+from m365bridge.shared.orm import utcnow
+from m365bridge.shared.ranking import BM25FParameters, Ranker, query_terms
 
-PUBLIC = ImportOptions(prefix="kb/", articles_url=None, site_url=None, attribution=None)
+OPTIONS = ImportOptions(prefix="kb/", articles_url=None, site_url=None, attribution=None)
+TENANT_A = "11111111-1111-1111-1111-111111111111"
+TENANT_B = "22222222-2222-2222-2222-222222222222"
 
 
-def write(root: Path, name: str, title: str, body: str) -> None:
+def write(root: Path, name: str, title: str, description: str, body: str = "Some steps.") -> None:
     root.mkdir(parents=True, exist_ok=True)
-    (root / f"{name}.md").write_text(f"---\ntitle: {title}\ndescription: {title}.\n---\n{body}\n")
+    (root / f"{name}.md").write_text(f"---\ntitle: {title}\ndescription: {description}\n---\n{body}\n")
 
 
-def import_(context: CloudContext, root: Path, options: ImportOptions = PUBLIC) -> None:
+def import_(context: CloudContext, root: Path, options: ImportOptions = OPTIONS) -> None:
     with transaction(context.sessions, write=True) as session:
         import_folder(session, root, options)
 
 
-def found(context: CloudContext, text: str, tenant_id: str | None = None) -> list[str]:
+def search(context: CloudContext, text: str, tenant_id: str | None = None) -> list[str]:
     with transaction(context.sessions) as session:
         return [hit.id for hit in recommend(context, session, text, tenant_id=tenant_id)]
 
 
-@pytest.fixture
-def two_articles(cloud_context, tmp_path):
-    write(tmp_path / "kb", "outbox", "Mail is stuck in the Outbox", "Restart Outlook in safe mode.")
-    write(tmp_path / "kb", "mfa", "Set up MFA on a new phone", "Move the authenticator app.")
+def rebuild(context: CloudContext) -> str:
+    with transaction(context.sessions) as session:
+        return searcher.rebuild(context, session)
+
+
+def some_articles(root: Path) -> None:
+    write(
+        root, "outbox", "Mail is stuck in the Outbox", "Messages are not sent.", "Restart Outlook.\n\nCheck."
+    )
+    write(root, "mfa", "Set up MFA on a new phone", "Move the authenticator app.", "Open the app settings.")
+    write(root, "teams", "Teams meeting audio is choppy", "Calls drop in Teams meetings.", "Update drivers.")
+    write(
+        root, "quota", "Mailbox is full", "The mailbox quota is reached; mail bounces.", "Archive old mail."
+    )
+
+
+def test_index_scores_are_the_in_memory_rankers_bm25f(cloud_context, tmp_path):
+    some_articles(tmp_path / "kb")
     import_(cloud_context, tmp_path / "kb")
-    return cloud_context
+    rebuild(cloud_context)
+    with transaction(cloud_context.sessions) as session:
+        rows = list(ArticleRepository(session).iter_for_index())
+        index, _ = searcher.current(cloud_context, session)
+    ranker = Ranker(
+        [(row.id, kbindex.article_fields(row)) for row in rows], parameters=BM25FParameters(synonyms={})
+    )
+    for query in ["mail outbox not sent", "teams meeting audio", "mailbox full quota mail"]:
+        terms = query_terms(query, synonyms={})
+        expected = {rows[position].id: score for position, score in ranker.scores(query).items()}
+        scores = index.lexical(terms, depth=10_000)
+        found = {index.article_id(int(doc)): float(scores[doc]) for doc in np.flatnonzero(scores)}
+        assert found.keys() == expected.keys()
+        for article_id, score in expected.items():
+            assert abs(found[article_id] - score) < 1e-4 * max(score, 1.0)
 
 
-def test_a_new_article_is_found_by_another_process_without_a_rebuild(two_articles, cloud_settings, tmp_path):
-    other = CloudContext.build(cloud_settings)  # a second server process on the same database
+def test_the_index_is_written_once_and_opened_by_another_process(cloud_context, cloud_settings, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    generation = rebuild(cloud_context)
+    root = Path(cloud_settings.data_dir) / kbindex.FOLDER
+    assert kbindex.current_generation(root) == generation
+    fresh = CloudContext.build(cloud_settings)
     try:
-        assert found(other, "authenticator phone")[:1] == ["kb/mfa"]
-        write(tmp_path / "more", "teams", "Teams meeting recording is missing", "Check OneDrive quota.")
-        import_(two_articles, tmp_path / "more")
-        assert found(other, "teams recording missing")[:1] == ["kb/teams"]
+        assert search(fresh, "mail stuck in outbox")[0] == "kb/outbox"
+        # It searched the generation on disk: nothing was rebuilt.
+        assert kbindex.current_generation(root) == generation
+        assert [path.name for path in root.glob("gen-*")] == [generation]
+    finally:
+        fresh.close()
+
+
+def test_a_kb_never_indexed_is_indexed_at_its_first_search(cloud_context, cloud_settings, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    root = Path(cloud_settings.data_dir) / kbindex.FOLDER
+    assert kbindex.current_generation(root) is None
+    assert search(cloud_context, "authenticator app new phone")[0] == "kb/mfa"
+    assert kbindex.current_generation(root) is not None
+
+
+def test_a_changed_article_is_found_by_its_new_words_not_its_old(cloud_context, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    rebuild(cloud_context)
+    assert search(cloud_context, "choppy audio")[0] == "kb/teams"
+    write(tmp_path / "kb", "teams", "Teams shows a blank white window", "The Teams client opens blank.")
+    import_(cloud_context, tmp_path / "kb")
+    assert "kb/teams" not in search(cloud_context, "choppy audio")
+    assert search(cloud_context, "blank white window")[0] == "kb/teams"
+    # A rebuild folds the change into the index: same answers.
+    rebuild(cloud_context)
+    assert "kb/teams" not in search(cloud_context, "choppy audio")
+    assert search(cloud_context, "blank white window")[0] == "kb/teams"
+
+
+def test_a_new_article_is_found_before_the_next_build(cloud_context, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    rebuild(cloud_context)
+    write(tmp_path / "kb", "printer", "Printer queue stalls", "Print jobs wait forever in the spooler.")
+    import_(cloud_context, tmp_path / "kb")
+    assert search(cloud_context, "print spooler jobs wait")[0] == "kb/printer"
+
+
+def test_a_deleted_article_is_never_returned(cloud_context, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    rebuild(cloud_context)
+    assert "kb/quota" in search(cloud_context, "mailbox full quota")
+    with transaction(cloud_context.sessions, write=True) as session:
+        session.execute(delete(Article).where(Article.id == "kb/quota"))
+    assert "kb/quota" not in search(cloud_context, "mailbox full quota")
+
+
+def test_private_articles_only_reach_their_tenant_from_the_index_and_after_a_change(cloud_context, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    write(tmp_path / "a", "vpn", "Contoso VPN drops hourly", "The Contoso VPN client disconnects.")
+    import_(cloud_context, tmp_path / "a", ImportOptions(prefix="a/", tenant_id=TENANT_A, public=False))
+    rebuild(cloud_context)
+    assert search(cloud_context, "contoso vpn drops", TENANT_A)[0] == "a/vpn"
+    assert "a/vpn" not in search(cloud_context, "contoso vpn drops", TENANT_B)
+    assert "a/vpn" not in search(cloud_context, "contoso vpn drops")
+    # Written after the build (the delta path): the same rules.
+    write(tmp_path / "a", "vpn", "Contoso VPN drops daily", "The Contoso VPN client disconnects at noon.")
+    import_(cloud_context, tmp_path / "a", ImportOptions(prefix="a/", tenant_id=TENANT_A, public=False))
+    assert search(cloud_context, "contoso vpn noon", TENANT_A)[0] == "a/vpn"
+    assert "a/vpn" not in search(cloud_context, "contoso vpn noon", TENANT_B)
+    assert "a/vpn" not in search(cloud_context, "contoso vpn noon")
+
+
+def test_an_article_made_private_after_the_build_leaves_public_results(cloud_context, tmp_path):
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    rebuild(cloud_context)
+    with transaction(cloud_context.sessions, write=True) as session:
+        session.execute(
+            update(Article)
+            .where(Article.id == "kb/mfa")
+            .values(public=False, tenant_id=TENANT_A, updated_at=utcnow())
+        )
+    assert "kb/mfa" not in search(cloud_context, "authenticator app new phone")
+    assert "kb/mfa" not in search(cloud_context, "authenticator app new phone", TENANT_B)
+    assert search(cloud_context, "authenticator app new phone", TENANT_A)[0] == "kb/mfa"
+
+
+def test_a_rebuild_by_another_process_is_picked_up(cloud_context, cloud_settings, tmp_path, monkeypatch):
+    monkeypatch.setattr(searcher, "RECHECK_SECONDS", 0.0)
+    some_articles(tmp_path / "kb")
+    import_(cloud_context, tmp_path / "kb")
+    first = rebuild(cloud_context)
+    search(cloud_context, "mail")
+    other = CloudContext.build(cloud_settings)
+    try:
+        second = rebuild(other)
     finally:
         other.close()
-
-
-def test_a_changed_article_is_found_by_its_new_words_and_not_its_old_ones(two_articles, tmp_path):
-    assert "kb/outbox" in found(two_articles, "safe mode restart")
-    write(tmp_path / "kb", "outbox", "Mail is stuck in the Outbox", "Clear the offline cache folder.")
-    import_(two_articles, tmp_path / "kb")
-    assert "kb/outbox" in found(two_articles, "offline cache folder")
-    assert found(two_articles, "safe mode restart") == []
-
-
-def test_a_deleted_article_is_no_longer_found(two_articles):
-    with transaction(two_articles.sessions, write=True) as session:
-        article = session.get(Article, "kb/mfa")
-        assert article is not None
-        session.delete(article)
-    assert found(two_articles, "authenticator phone") == []
-    assert found(two_articles, "outbox")[:1] == ["kb/outbox"]
-
-
-def test_a_tenants_private_article_is_found_only_by_that_tenant(two_articles, tmp_path):
-    write(tmp_path / "private", "vpn", "Contoso VPN password reset", "Call the Contoso desk.")
-    private = ImportOptions(prefix="contoso/", public=False, tenant_id="t-1", articles_url=None)
-    import_(two_articles, tmp_path / "private", private)
-    assert found(two_articles, "contoso vpn password", tenant_id="t-1")[:1] == ["contoso/vpn"]
-    assert found(two_articles, "contoso vpn password", tenant_id="t-2") == []
-    assert found(two_articles, "contoso vpn password") == []
-
-
-HOSTILE = [
-    '"',
-    '"unbalanced quote',
-    "outbox'",
-    "NEAR(outbox mail, 2)",
-    "outbox NEAR mail",
-    "out*",
-    "*",
-    "-outbox",
-    "NOT outbox",
-    "outbox AND OR NOT",
-    "title: outbox",
-    "{title description}: outbox",
-    "^outbox",
-    "outbox + mail",
-    "(outbox",
-    "rank MATCH 'x'",
-    "'; DROP TABLE kb_article; --",
-    "\u00e9\u0301\u200b\u0000 outbox",
-    "outbox & mail | !phone <-> :*",
-]
-
-
-@pytest.mark.parametrize("text", HOSTILE)
-def test_query_syntax_in_the_text_is_searched_as_words(two_articles, text):
-    hits = found(two_articles, text)
-    if "outbox" in text.lower():
-        assert hits[:1] == ["kb/outbox"]
-
-
-def test_hostile_and_huge_queries_never_fail_the_api(two_articles, cloud_client):
-    for text in [*HOSTILE, "outbox " * 571, "x" * 4000]:
-        response = cloud_client.post("/support/v1/solutions/search", json={"text": text[:4000]})
-        assert response.status_code == 200, (text[:40], response.text)
-    too_long = cloud_client.post("/support/v1/solutions/search", json={"text": "outbox " * 1500})
-    assert too_long.status_code == 422
-
-
-def test_a_ten_thousand_character_text_is_searched(two_articles):
-    text = "phone authenticator " + "lorem ipsum dolor sit amet " * 400
-    assert len(text) > 10_000
-    assert found(two_articles, text)[:1] == ["kb/mfa"]
-
-
-def test_common_words_are_left_out_rarest_first_within_the_budget(cloud_context, tmp_path):
-    for number in range(5):
-        write(
-            tmp_path / "kb", f"printer{number}", f"Printer {number} offline", "Restart the spooler service."
-        )
-    write(tmp_path / "kb", "quota", "Mailbox quota exceeded", "Archive old mail from the spooler folder.")
-    import_(cloud_context, tmp_path / "kb")  # the first import takes the term counts
+    assert second != first
     with transaction(cloud_context.sessions) as session:
-        repository = ArticleRepository(session)
-        words = ["spooler", "quota", "printer"]  # in 6, 1 and 5 articles
-        if session.get_bind().dialect.name != "sqlite":  # PostgreSQL keeps no term counts: every word
-            assert searched_words(repository, words, budget=0) == words
-            return
-        assert searched_words(repository, words, budget=0) == ["quota"]  # the rarest always
-        assert searched_words(repository, words, budget=6) == ["quota", "printer"]
-        assert searched_words(repository, words, budget=12) == ["quota", "printer", "spooler"]
-        assert searched_words(repository, ["unheard", "spooler"], budget=0) == ["unheard"]
+        index, _ = searcher.current(cloud_context, session)
+    assert index.generation == second

@@ -29,10 +29,6 @@ from m365bridge.shared.orm import utcnow
 
 INCLUDES_FOLDER = "includes"
 BATCH_SIZE = 500
-# The search's term counts (which words are too common to score) are retaken after an import that moved
-# the article count by more than this share: retaking them walks the whole index, and counts a little off
-# only shift which common words a search skips.
-TERM_COUNTS_TOLERANCE = 0.2
 STARTER_FOLDER = Path(__file__).parent / "starter"
 STARTER_PREFIX = "starter/"
 
@@ -119,8 +115,6 @@ class FolderImporter:
         self._encode_unencoded()
         if report.updated:
             self.repository.delete_unused_vectors()
-        if report.changed and self.repository.term_counts_are_stale(TERM_COUNTS_TOLERANCE):
-            self.repository.refresh_term_documents()
         return report
 
     def _flush(self, inserts: list[dict[str, Any]], updates: list[dict[str, Any]], *, at_least: int) -> None:

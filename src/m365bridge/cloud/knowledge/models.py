@@ -11,10 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from m365bridge.cloud.db import Base
 from m365bridge.shared.orm import UTCDateTime, utcnow
 
-# The full-text index is made by hand in migration 0004_kb_search_index, not from these models: on SQLite
-# the FTS5 table, its shadow tables, its vocabulary view and the term counts all start with this name.
-SEARCH_INDEX_TABLES = "kb_article_fts"
-
 
 class Article(Base):
     __tablename__ = "kb_article"

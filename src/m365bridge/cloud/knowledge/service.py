@@ -1,50 +1,38 @@
 """Recommended solutions: rank the knowledge base for a text, honouring who may see which article.
 
-Two rankers are fused. The database's full-text index (FTS5's bm25() over the article's fields with
-BM25F's field weights on SQLite, ts_rank over a weighted tsvector on PostgreSQL; repository.py) proposes
-the best ``CANDIDATES`` articles the caller may see that hold any word of the query, each with its stored
-embedding (the same statement), which is compared with the query's (what it means, in other words). The
-fused score is ``FUSION_WEIGHT`` times the lexical score divided by the query's best one, plus the rest
-times the cosine. The weight was chosen on the tuning fold of the held-out set (bench/heldout.py;
-docs/performance.md), never on the fold that is reported.
+Two rankers are fused. BM25F over the article's fields (the words the user typed; the memory-mapped
+impact-ordered index of index.py, kept fresh by searcher.py) proposes the best ``CANDIDATES`` articles the
+caller may see; each one's stored embedding (a row of the index's vector matrix) is compared with the
+query's (what it means, in other words). The fused score is ``FUSION_WEIGHT`` times the lexical score
+divided by the query's best one, plus the rest times the cosine. The weight was chosen on the tuning fold
+of the held-out set (bench/heldout.py; docs/performance.md), never on the fold that is reported.
 
-FTS5 scores every article that holds any searched word, row by row, so a query's most common words (the
-longest posting lists) are left out: words are searched rarest first while their articles add up to at
-most ``POSTINGS_BUDGET`` (the rarest is always searched). That bounds how many articles a search scores
-at any KB size; a common word adds little to BM25 anyway (small idf), and the cosine still sees the whole
-query.
-
-Nothing is held in memory between searches and nothing is built at start-up: the index lives in the
-database, which every cloud process shares and every article write keeps in step (triggers on SQLite, a
-generated column on PostgreSQL), so an import by the CLI is seen by a running server at once. Article
-vectors are read as they were stored at import; nothing is encoded but the query.
+Each query term reads at most ``POSTINGS_DEPTH`` postings, its best ones (the lists are sorted by
+contribution): that bounds a search's work at any KB size, and a posting beyond that depth adds less to
+its article than any read before it. Nothing is encoded but the query; nothing is built at start-up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass
 
 import numpy as np
-import snowballstemmer
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.context import CloudContext
-from m365bridge.cloud.knowledge import semantic
+from m365bridge.cloud.knowledge import searcher, semantic
 from m365bridge.cloud.knowledge.repository import ArticleRepository
 from m365bridge.shared.errors import UserError
-from m365bridge.shared.ranking import passage_for, query_words
+from m365bridge.shared.ranking import passage_for, query_terms
 
 MAX_QUERY_CHARS = 4000
-# Distinct words of a query sent to the index: a pasted log must not become a thousand-term query.
+# Distinct terms of a query looked up: a pasted log must not become a thousand-term query.
 MAX_QUERY_WORDS = 64
 CANDIDATES = 200
 FUSION_WEIGHT = 0.7  # of the lexical score; the rest is the cosine. Tuned on the tuning fold only.
-# Articles the searched words may match together (sum of their document counts). 8,000 gives back most
-# of the quality on the tuning fold at about twice the FTS5 cost (docs/performance.md).
-POSTINGS_BUDGET = 4000
-_STEMMERS = threading.local()  # a Snowball stemmer is not safe to share between threads
+# Postings read per query term, best first (docs/performance.md: chosen on the tuning fold).
+POSTINGS_DEPTH = 5000
 
 
 @dataclass(frozen=True)
@@ -74,7 +62,7 @@ def recommend(
         raise UserError("top must be between 1 and 50")
     text = text[:MAX_QUERY_CHARS]
     repository = ArticleRepository(session)
-    ranked = fused_ranking(repository, text, top=top, tenant_id=tenant_id)
+    ranked = fused_ranking(context, session, text, top=top, tenant_id=tenant_id)
     listings = repository.listings([article_id for article_id, _ in ranked])
     solutions = []
     for article_id, score in ranked:
@@ -95,46 +83,37 @@ def recommend(
     return solutions
 
 
-def _porter(word: str) -> str:
-    """``word`` stemmed as FTS5's porter tokenizer stems it (the same algorithm), to look up its count."""
-    stemmer = getattr(_STEMMERS, "porter", None)
-    if stemmer is None:
-        stemmer = _STEMMERS.porter = snowballstemmer.stemmer("porter")
-    return str(stemmer.stemWord(word))
-
-
-def searched_words(
-    repository: ArticleRepository, words: list[str], budget: int = POSTINGS_BUDGET
-) -> list[str]:
-    """The rarest of ``words`` whose articles add up to at most ``budget`` (at least one word)."""
-    stems = {word: _porter(word) for word in words}
-    counts = repository.term_documents(set(stems.values()))
-    if counts is None:
-        return words
-    chosen: list[str] = []
-    total = 0
-    for word in sorted(words, key=lambda word: counts.get(stems[word], 0)):
-        total += counts.get(stems[word], 0)
-        if chosen and total > budget:
-            break
-        chosen.append(word)
-    return chosen
-
-
 def fused_ranking(
-    repository: ArticleRepository, text: str, *, top: int, tenant_id: str | None = None
+    context: CloudContext, session: Session, text: str, *, top: int, tenant_id: str | None = None
 ) -> list[tuple[str, float]]:
     """The ``top`` best articles ``tenant_id`` may see, as (id, fused score), best first."""
-    words = searched_words(repository, query_words(text, limit=MAX_QUERY_WORDS))
-    candidates = repository.lexical_search(words, tenant_id=tenant_id, limit=CANDIDATES)
-    if not candidates:
+    terms = dict(list(query_terms(text, synonyms={}).items())[:MAX_QUERY_WORDS])
+    index, delta = searcher.current(context, session)
+    scores = index.lexical(terms, depth=POSTINGS_DEPTH)
+    docs = np.flatnonzero(scores)
+    docs = docs[index.visible(docs, tenant_id)]
+    if len(delta.masked):
+        docs = docs[~np.isin(docs, delta.masked)]
+    if len(docs) > CANDIDATES:
+        docs = docs[np.argpartition(-scores[docs], CANDIDATES)[:CANDIDATES]]
+    candidates = [(index.article_id(int(doc)), float(scores[doc]), int(doc)) for doc in docs]
+    changed = searcher.delta_scores(index, delta, terms, tenant_id)
+    ranked = sorted(
+        [(article_id, score) for article_id, score, _ in candidates] + [(i, s) for i, s, _ in changed],
+        key=lambda item: (-item[1], item[0]),
+    )[:CANDIDATES]
+    # An article deleted since the index was built is still in it: only those that exist are proposed.
+    existing = ArticleRepository(session).existing([article_id for article_id, _ in ranked])
+    ranked = [(article_id, score) for article_id, score in ranked if article_id in existing]
+    if not ranked:
         return []
-    best_lexical = max(score for _, score, _ in candidates) or 1.0
-    missing = semantic.to_blob(np.zeros(semantic.DIMENSIONS))  # an article not encoded yet: cosine 0
-    vectors = semantic.from_blobs([vector or missing for _, _, vector in candidates])
-    cosines = vectors @ semantic.encode([text])[0]
+    vectors = {article_id: index.vectors[doc] for article_id, _, doc in candidates}
+    vectors.update({article_id: vector for article_id, _, vector in changed})
+    matrix = np.asarray([vectors[article_id] for article_id, _ in ranked], dtype=np.float32)
+    cosines = matrix @ semantic.encode([text])[0]
+    best_lexical = max(score for _, score in ranked) or 1.0
     fused = {
         article_id: FUSION_WEIGHT * score / best_lexical + (1 - FUSION_WEIGHT) * float(cosine)
-        for (article_id, score, _), cosine in zip(candidates, cosines, strict=True)
+        for (article_id, score), cosine in zip(ranked, cosines, strict=True)
     }
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:top]
