@@ -7,8 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import delete, update
+from typer.testing import CliRunner
 
+from m365bridge.cli import app
 from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.knowledge import index as kbindex
 from m365bridge.cloud.knowledge import searcher
@@ -56,7 +59,10 @@ def some_articles(root: Path) -> None:
     )
 
 
-def test_index_scores_are_the_in_memory_rankers_bm25f(cloud_context, tmp_path):
+@pytest.mark.parametrize("entries_per_pass", [kbindex.ENTRIES_PER_PASS, 7])
+def test_index_scores_are_the_in_memory_rankers_bm25f(cloud_context, tmp_path, monkeypatch, entries_per_pass):
+    # A small pass size writes the postings in many term ranges, as a large KB's build does.
+    monkeypatch.setattr(kbindex, "ENTRIES_PER_PASS", entries_per_pass)
     some_articles(tmp_path / "kb")
     import_(cloud_context, tmp_path / "kb")
     rebuild(cloud_context)
@@ -182,3 +188,27 @@ def test_a_rebuild_by_another_process_is_picked_up(cloud_context, cloud_settings
     with transaction(cloud_context.sessions) as session:
         index, _ = searcher.current(cloud_context, session)
     assert index.generation == second
+
+
+def test_an_empty_kb_finds_nothing(cloud_context):
+    assert search(cloud_context, "mailbox full") == []
+
+
+def test_the_import_command_writes_the_index_and_reindex_replaces_it(tmp_path):
+    some_articles(tmp_path / "kb")
+    data_dir = tmp_path / "cloud"
+    runner = CliRunner()
+    imported = runner.invoke(
+        app, ["cloud", "kb", "import", str(tmp_path / "kb"), "--data-dir", str(data_dir)]
+    )
+    assert imported.exit_code == 0, imported.output
+    root = data_dir / kbindex.FOLDER
+    first = kbindex.current_generation(root)
+    assert first is not None
+    assert len(kbindex.SearchIndex(root, first)) == 4
+    reindexed = runner.invoke(app, ["cloud", "kb", "reindex", "--data-dir", str(data_dir)])
+    assert reindexed.exit_code == 0, reindexed.output
+    second = kbindex.current_generation(root)
+    assert second not in (None, first)
+    assert f"search index {second} written" in reindexed.output
+    assert [path.name for path in root.glob("gen-*")] == [second]

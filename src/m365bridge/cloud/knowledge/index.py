@@ -16,6 +16,7 @@ and the operating system's page cache is shared by every process that maps the s
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import math
 import os
@@ -25,10 +26,11 @@ import time
 import uuid
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -44,6 +46,8 @@ PUBLIC = -1  # owner code of an article without a tenant
 # An article written this long before a build started is taken as seen by it; a younger one is compared
 # with the index's own copy of its timestamp (a write still in flight while the build read the KB).
 WRITE_MARGIN = dt.timedelta(minutes=1)
+# Entries (field, term, article) sorted together in one pass of the build: bounds its working memory.
+ENTRIES_PER_PASS = 4_000_000
 _ARRAYS = ("terms", "term_offsets", "post_doc", "post_score", "ids", "stamps", "public", "owner", "vectors")
 
 
@@ -103,16 +107,16 @@ class Statistics:
 
 
 def build(rows: Iterable[Any], root: Path, *, started: dt.datetime) -> str:
-    """Write a new generation from ``rows`` (``ArticleRepository.iter_for_index``, ordered by id) and make
-    it current; returns its name. ``started``: when the rows began to be read."""
+    """Write a new generation from ``rows`` (``ArticleRepository.iter_for_index``) and make it current;
+    returns its name. ``started``: when the rows began to be read."""
     vocabulary: dict[str, int] = {}
-    doc_terms = {name: array("i") for name in FIELDS}
-    doc_index = {name: array("i") for name in FIELDS}
-    doc_tf = {name: array("f") for name in FIELDS}
+    # One entry per (field, term, article): the term, the article's number in reading order, the count.
+    entries = {name: (array("i"), array("i"), array("H")) for name in FIELDS}
     lengths: dict[str, array[float]] = {name: array("f") for name in FIELDS}
     ids: list[bytes] = []
     stamps, public, owners, blobs = array("q"), array("b"), array("i"), []
     tenants: dict[str, int] = {}
+    postings = 0  # distinct (term, article) pairs: the length of the postings arrays
     missing = semantic.to_blob(np.zeros(semantic.DIMENSIONS))
     for doc, row in enumerate(rows):
         ids.append(row.id.encode())
@@ -120,46 +124,44 @@ def build(rows: Iterable[Any], root: Path, *, started: dt.datetime) -> str:
         public.append(bool(row.public))
         owners.append(PUBLIC if row.tenant_id is None else tenants.setdefault(row.tenant_id, len(tenants)))
         blobs.append(row.vector or missing)
-        for name, counts in field_counts(article_fields(row)).items():
-            lengths[name].append(sum(counts.values()))
-            for term, tf in counts.items():
-                doc_terms[name].append(vocabulary.setdefault(term, len(vocabulary)))
-                doc_index[name].append(doc)
-                doc_tf[name].append(tf)
+        counts = field_counts(article_fields(row))
+        postings += len(set().union(*counts.values()))
+        for name, term_counts in counts.items():
+            lengths[name].append(sum(term_counts.values()))
+            term_ids, docs, tfs = entries[name]
+            for term, tf in term_counts.items():
+                term_ids.append(vocabulary.setdefault(term, len(vocabulary)))
+                docs.append(doc)
+                tfs.append(min(tf, 65535))
     count = len(ids)
     statistics = Statistics(count, {name: (sum(lengths[name]) / max(count, 1)) or 1.0 for name in FIELDS})
     terms = sorted(vocabulary)
-    renumber = np.empty(len(terms), dtype=np.int64)
-    renumber[[vocabulary[term] for term in terms]] = np.arange(len(terms))
-    keys, pseudos = [], []
-    for name in FIELDS:
-        docs = np.frombuffer(doc_index[name], dtype=np.int32)
-        length = np.frombuffer(lengths[name], dtype=np.float32)[docs]
-        norm = 1.0 - B + B * length / statistics.averages[name]
-        keys.append(renumber[np.frombuffer(doc_terms[name], dtype=np.int32)] * max(count, 1) + docs)
-        pseudos.append(DEFAULT_WEIGHTS[name] * np.frombuffer(doc_tf[name], dtype=np.float32) / norm)
-    key = np.concatenate(keys) if keys else np.zeros(0, dtype=np.int64)
-    order = np.argsort(key, kind="stable")
-    key, pseudo = key[order], np.concatenate(pseudos).astype(np.float64)[order]
-    starts = np.flatnonzero(np.diff(key, prepend=-1)) if len(key) else np.zeros(0, dtype=np.int64)
-    key, pseudo = key[starts], np.add.reduceat(pseudo, starts) if len(starts) else pseudo
-    term_of, doc_of = key // max(count, 1), key % max(count, 1)
-    df = np.bincount(term_of, minlength=len(terms))
-    idf = np.log(1.0 + (count - df + 0.5) / (df + 0.5))
-    score = idf[term_of] * pseudo / (K1 + pseudo)
+    renumber = np.empty(len(terms), dtype=np.int32)
+    renumber[[vocabulary[term] for term in terms]] = np.arange(len(terms), dtype=np.int32)
     # Documents are numbered in article id order (bytes), so an id is found by binary search.
     id_array = np.array(ids, dtype=bytes)
     by_id = np.argsort(id_array, kind="stable")
-    renumbered = np.empty(count, dtype=np.int64)
-    renumbered[by_id] = np.arange(count)
-    doc_of = renumbered[doc_of]
-    impact = np.lexsort((doc_of, -score, term_of))
+    numbered = np.empty(count, dtype=np.int32)
+    numbered[by_id] = np.arange(count, dtype=np.int32)
+    fields = []
+    for name in FIELDS:
+        term_ids, docs, tfs = entries.pop(name)
+        norm = 1.0 - B + B * np.frombuffer(lengths[name], dtype=np.float32) / statistics.averages[name]
+        weighted = DEFAULT_WEIGHTS[name] / norm  # per article, times a count gives its pseudo-frequency
+        fields.append(
+            (
+                renumber[np.frombuffer(term_ids, dtype=np.int32)],
+                np.frombuffer(docs, dtype=np.int32),
+                np.frombuffer(tfs, dtype=np.uint16),
+                weighted,
+            )
+        )
+    folder = _new_generation(root)
+    df = _write_postings(folder, fields, len(terms), count, postings, numbered)
     vectors = np.frombuffer(b"".join(blobs), dtype=np.float16).reshape(count, semantic.DIMENSIONS)
     arrays = {
         "terms": np.array([term.encode() for term in terms], dtype=bytes),
         "term_offsets": np.concatenate([[0], np.cumsum(df)]).astype(np.int64),
-        "post_doc": doc_of[impact].astype(np.int32),
-        "post_score": score[impact].astype(np.float32),
         "ids": id_array[by_id],
         "stamps": np.frombuffer(stamps, dtype=np.int64)[by_id],
         "public": np.frombuffer(public, dtype=np.int8).astype(bool)[by_id],
@@ -172,25 +174,81 @@ def build(rows: Iterable[Any], root: Path, *, started: dt.datetime) -> str:
         "tenants": sorted(tenants, key=tenants.__getitem__),
         "started": stamp(started),
     }
-    return _publish(root, arrays, meta)
+    return _publish(root, folder, arrays, meta)
 
 
-def _publish(root: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> str:
+def _write_postings(
+    folder: Path,
+    fields: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    vocabulary: int,
+    count: int,
+    postings: int,
+    numbered: np.ndarray,
+) -> np.ndarray:
+    """Write ``post_doc.npy`` and ``post_score.npy`` a range of terms at a time (so the build's memory is
+    its entries plus one range's work, not a sort of every posting at once); each term's document count."""
+    per_term = sum(np.bincount(term_ids, minlength=vocabulary) for term_ids, _, _, _ in fields)
+    df = np.zeros(vocabulary, dtype=np.int64)
+    running = np.cumsum(per_term)
+    passes = int(running[-1]) // ENTRIES_PER_PASS + 1 if vocabulary else 1
+    cuts = np.searchsorted(running, np.arange(1, passes) * ENTRIES_PER_PASS) + 1
+    bounds = sorted({0, vocabulary, *(int(cut) for cut in cuts if cut < vocabulary)})
+    with (
+        _npy(folder / "post_doc.npy", np.int32, postings) as doc_file,
+        _npy(folder / "post_score.npy", np.float32, postings) as score_file,
+    ):
+        for low, high in itertools.pairwise(bounds):
+            keys, pseudos = [], []
+            for term_ids, docs, tfs, weighted in fields:
+                chosen = (term_ids >= low) & (term_ids < high)
+                chosen_docs = docs[chosen]
+                keys.append((term_ids[chosen] - low).astype(np.int64) * max(count, 1) + chosen_docs)
+                pseudos.append(tfs[chosen] * weighted[chosen_docs].astype(np.float64))
+            key = np.concatenate(keys)
+            order = np.argsort(key, kind="stable")
+            key, pseudo = key[order], np.concatenate(pseudos)[order]
+            if not len(key):
+                continue
+            starts = np.flatnonzero(np.diff(key, prepend=-1))
+            key, pseudo = key[starts], np.add.reduceat(pseudo, starts)
+            term_of, doc_of = key // max(count, 1), numbered[key % max(count, 1)]
+            df[low:high] = np.bincount(term_of, minlength=high - low)
+            idf = np.log(1.0 + (count - df[low:high] + 0.5) / (df[low:high] + 0.5))
+            score = idf[term_of] * pseudo / (K1 + pseudo)
+            impact = np.lexsort((doc_of, -score, term_of))
+            doc_file.write(doc_of[impact].astype(np.int32).tobytes())
+            score_file.write(score[impact].astype(np.float32).tobytes())
+    return df
+
+
+def _new_generation(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    folder = root / name
+    folder = root / f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
+    return folder
+
+
+@contextmanager
+def _npy(path: Path, dtype: type[np.generic], length: int) -> Iterator[BinaryIO]:
+    """A ``.npy`` file of ``length`` values of ``dtype`` whose data the caller writes, in order."""
+    with path.open("wb") as file:
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False}
+        np.lib.format.write_array_header_1_0(file, {**header, "shape": (length,)})
+        yield file
+
+
+def _publish(root: Path, folder: Path, arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> str:
     for key, values in arrays.items():
         np.save(folder / f"{key}.npy", values, allow_pickle=False)
     (folder / "meta.json").write_text(json.dumps(meta))
-    pointer = root / f"{POINTER}.{name}.tmp"
-    pointer.write_text(name)
+    pointer = root / f"{POINTER}.{folder.name}.tmp"
+    pointer.write_text(folder.name)
     os.replace(pointer, root / POINTER)
     # Older generations go: a process still mapping one keeps reading it until it re-opens (POSIX).
     for old in root.glob("gen-*"):
-        if old.name != name:
+        if old.name != folder.name:
             shutil.rmtree(old, ignore_errors=True)
-    return name
+    return folder.name
 
 
 def current_generation(root: Path) -> str | None:

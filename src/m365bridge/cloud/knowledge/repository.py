@@ -13,6 +13,7 @@ from m365bridge.cloud.knowledge.models import Article, Embedding
 
 # Keys per IN (...) list: well below SQLite's and PostgreSQL's bound-parameter limits.
 _IN_CHUNK = 500
+_STREAM_BATCH = 1000
 
 
 class ArticleRepository:
@@ -86,7 +87,8 @@ class ArticleRepository:
             Embedding.vector,
         ).outerjoin(Embedding, Embedding.digest == Article.embedding_digest)
         if ids is None:
-            yield from self.session.execute(query)
+            # Streamed in batches: a whole large KB's text must never be held at once.
+            yield from self.session.execute(query.execution_options(yield_per=_STREAM_BATCH))
             return
         chosen = list(ids)
         for start in range(0, len(chosen), _IN_CHUNK):

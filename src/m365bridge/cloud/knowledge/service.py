@@ -31,7 +31,8 @@ MAX_QUERY_CHARS = 4000
 MAX_QUERY_WORDS = 64
 CANDIDATES = 200
 FUSION_WEIGHT = 0.7  # of the lexical score; the rest is the cosine. Tuned on the tuning fold only.
-# Postings read per query term, best first (docs/performance.md: chosen on the tuning fold).
+# Postings read per query term, best first: bounds a search's work (docs/performance.md shows what a
+# shallower depth costs on the tuning fold, where no list is this long).
 POSTINGS_DEPTH = 5000
 
 
