@@ -42,6 +42,7 @@ POINTER = "current"
 FIELDS = tuple(DEFAULT_WEIGHTS)  # title, description, headings, body, keywords
 K1 = 1.2
 B = 0.75
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 PUBLIC = -1  # owner code of an article without a tenant
 # An article written this long before a build started is taken as seen by it; a younger one is compared
 # with the index's own copy of its timestamp (a write still in flight while the build read the KB).
@@ -83,7 +84,12 @@ def stamp(moment: dt.datetime) -> int:
     """A timestamp as whole microseconds since the epoch (UTC), as the index stores it."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return int(moment.timestamp() * 1_000_000)
+    return (moment - _EPOCH) // dt.timedelta(microseconds=1)  # integer arithmetic: exact, unlike a float
+
+
+def moment(microseconds: int) -> dt.datetime:
+    """The inverse of ``stamp``."""
+    return _EPOCH + dt.timedelta(microseconds=microseconds)
 
 
 @dataclass(frozen=True)

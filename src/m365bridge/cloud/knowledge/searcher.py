@@ -104,7 +104,7 @@ def _reopen(context: CloudContext, session: Session, state: State | None) -> Sta
 
 def _delta(session: Session, index: kbindex.SearchIndex, newest: dt.datetime | None) -> Delta:
     repository = ArticleRepository(session)
-    since = dt.datetime.fromtimestamp(index.started / 1_000_000, dt.UTC) - kbindex.WRITE_MARGIN
+    since = kbindex.moment(index.started) - kbindex.WRITE_MARGIN
     written = repository.written_since(since)
     known = index.positions([article_id for article_id, _ in written])
     indexed = {index.article_id(int(doc)): int(index.stamps[doc]) for doc in known}
