@@ -77,6 +77,19 @@ def query_terms(
     return terms
 
 
+def query_words(text: str, *, limit: int = 64) -> list[str]:
+    """The distinct words of ``text`` a full-text index should look for, in order, at most ``limit``:
+    lowercased, stopwords dropped, not stemmed (the index stems them with its own stemmer). Each is
+    letters and digits only, so it can never be read as query syntax."""
+    words: dict[str, None] = {}
+    for word in _words(text):
+        if word not in STOPWORDS:
+            words.setdefault(word)
+            if len(words) >= limit:
+                break
+    return list(words)
+
+
 @dataclass(frozen=True)
 class Hit:
     id: str
@@ -218,12 +231,32 @@ class Ranker:
     def best_passage(self, index: int, term_weights: Mapping[str, float]) -> str:
         """The passage of the document that covers the most (rarest, most heavily weighted) query terms;
         ``term_weights`` maps each query term to its weight times its idf."""
-        passages = self._passages[index]
-        best, best_score = "", 0.0
-        for text, tokens in passages:
-            score = sum(weight for term, weight in term_weights.items() if term in tokens)
-            if score > best_score:
-                best, best_score = text, score
-        if not best and passages:
-            best = passages[0][0]
-        return best
+        return _best_passage(self._passages[index], term_weights)
+
+
+def passage_for(text: str, query: str, *, max_passages: int = 60) -> str:
+    """The paragraph of ``text`` that covers the most of ``query``'s terms (by their query weights), among
+    its first ``max_passages``: for a document that is not in an in-memory ``Ranker``. A term is in a
+    paragraph when one of its words starts with the term's stem: a regex scan, not a tokenisation of every
+    paragraph of every result (which cost more than the search itself)."""
+    terms = query_terms(query, synonyms={})
+    patterns = [(re.compile(r"\b" + re.escape(term)), weight) for term, weight in terms.items()]
+    best, best_score = "", 0.0
+    passages = split_passages(text)[:max_passages]
+    for passage in passages:
+        lowered = passage.lower()
+        score = sum(weight for pattern, weight in patterns if pattern.search(lowered))
+        if score > best_score:
+            best, best_score = passage, score
+    return best or (passages[0] if passages else "")
+
+
+def _best_passage(passages: list[tuple[str, frozenset[str]]], term_weights: Mapping[str, float]) -> str:
+    best, best_score = "", 0.0
+    for text, tokens in passages:
+        score = sum(weight for term, weight in term_weights.items() if term in tokens)
+        if score > best_score:
+            best, best_score = text, score
+    if not best and passages:
+        best = passages[0][0]
+    return best

@@ -14,7 +14,7 @@ from m365bridge.cloud.context import CloudContext
 from m365bridge.cloud.knowledge import semantic
 from m365bridge.cloud.knowledge.importer import ImportOptions, import_folder
 from m365bridge.cloud.knowledge.models import Article, Embedding
-from m365bridge.cloud.knowledge.service import build_index, recommend
+from m365bridge.cloud.knowledge.service import recommend
 from m365bridge.shared.db import transaction
 
 OPTIONS = ImportOptions(prefix="kb/", articles_url=None, site_url=None, attribution=None)
@@ -105,24 +105,33 @@ def test_articles_without_a_vector_get_one_at_the_next_import(cloud_context, tmp
     assert set(stored(cloud_context)) == {"kb/outbox", "kb/mfa"}
 
 
-def test_the_index_reads_stored_vectors_and_never_encodes_articles(cloud_context, cloud_settings, tmp_path):
-    write(tmp_path, "outbox", "Mail is stuck in the Outbox", "Messages are not sent.")
+def test_the_search_reads_stored_vectors_and_never_encodes_articles(cloud_context, cloud_settings, tmp_path):
+    # Two articles the words of the query match equally: the stored vectors decide between them.
+    write(tmp_path, "one", "Mail problem one", "Messages are late.")
+    write(tmp_path, "two", "Mail problem two", "Messages are late.")
     import_(cloud_context, tmp_path)
-    # Overwrite the stored vector with one no encoding of the article would give: what a fresh process
+    # Overwrite the stored vectors with ones no encoding of the articles would give: what a fresh process
     # (another server starting) searches with must be exactly what is stored.
-    planted = semantic.encode(["zebra printer jams"])[0]
+    query = "mail problem"
+    planted = {"kb/one": semantic.encode(["zebra printer jams"])[0], "kb/two": semantic.encode([query])[0]}
     with transaction(cloud_context.sessions, write=True) as session:
-        session.execute(text("UPDATE kb_embedding SET vector = :v"), {"v": semantic.to_blob(planted)})
+        for article_id, vector in planted.items():
+            session.execute(
+                text(
+                    "UPDATE kb_embedding SET vector = :v WHERE digest = "
+                    "(SELECT embedding_digest FROM kb_article WHERE id = :id)"
+                ),
+                {"v": semantic.to_blob(vector), "id": article_id},
+            )
     fresh = CloudContext.build(cloud_settings)
     try:
         with transaction(fresh.sessions) as session:
-            index = build_index(session)
-            assert np.allclose(index.vectors[0], planted, atol=2e-3)
-            # The planted meaning is found though no word of the query is in the article.
-            hits = recommend(fresh, session, "zebra printer jams")
-        assert [hit.id for hit in hits] == ["kb/outbox"]
+            hits = recommend(fresh, session, query)
     finally:
         fresh.close()
+    assert [hit.id for hit in hits] == ["kb/two", "kb/one"]
+    # The best lexical score (weight 0.7) plus a cosine of 1 with the planted query vector (0.3).
+    assert abs(hits[0].score - 1.0) < 5e-3
 
 
 def test_unrelated_text_finds_nothing_rather_than_the_nearest_article(cloud_context, tmp_path):

@@ -8,6 +8,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from m365bridge.cloud.context import CloudContext
+from m365bridge.cloud.knowledge import searcher
 from m365bridge.cloud.knowledge.importer import (
     STARTER_FOLDER,
     STARTER_OPTIONS,
@@ -60,7 +61,25 @@ def import_command(
                     on_start=lambda total: progress.update(task, total=total),
                     advance=lambda: progress.advance(task),
                 )
+        if report.changed:
+            # After the import's commit: the search index is written from what every process now sees.
+            with transaction(context.sessions) as session:
+                searcher.rebuild(context, session)
     finally:
         context.close()
     for line in iter_report_lines(report):
         typer.echo(line)
+
+
+@app.command("reindex")
+def reindex_command(
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="The cloud's data folder."),
+) -> None:
+    """Rewrite the search index from the stored articles (running servers switch to it within a second)."""
+    context = CloudContext.build(CloudSettings(data_dir=data_dir) if data_dir else CloudSettings())
+    try:
+        with transaction(context.sessions) as session:
+            generation = searcher.rebuild(context, session)
+    finally:
+        context.close()
+    typer.echo(f"search index {generation} written")

@@ -1,4 +1,4 @@
-"""All SQL of the knowledge base."""
+"""All SQL of the knowledge base (the search index itself is files: index.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from m365bridge.cloud.knowledge.models import Article, Embedding
 
 # Keys per IN (...) list: well below SQLite's and PostgreSQL's bound-parameter limits.
 _IN_CHUNK = 500
+_STREAM_BATCH = 1000
 
 
 class ArticleRepository:
@@ -34,17 +35,43 @@ class ArticleRepository:
     def get(self, article_id: str) -> Article | None:
         return self.session.get(Article, article_id)
 
-    def version(self) -> tuple[int, dt.datetime | None]:
-        """A cheap fingerprint of the whole KB: changes whenever an article is added, changed or removed."""
-        count, newest = self.session.execute(
-            select(func.count(), func.max(Article.updated_at)).select_from(Article)
-        ).one()
-        return int(count), newest
+    def newest_write(self) -> dt.datetime | None:
+        """When an article was last written (its index makes this a single lookup)."""
+        return self.session.scalar(select(func.max(Article.updated_at)))
 
-    def iter_for_index(self) -> Iterator[Any]:
-        """What the search index reads (named rows: id, tenant_id, public, title, description, headings,
-        body_text, services, source_url, attribution, updated_at, vector), without loading whole ORM
-        objects; ``vector`` is the stored embedding's bytes, None for an article not yet encoded."""
+    def written_since(self, moment: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        """(id, updated_at) of every article written at or after ``moment``."""
+        query = select(Article.id, Article.updated_at).where(Article.updated_at >= moment)
+        return [(row.id, row.updated_at) for row in self.session.execute(query)]
+
+    def existing(self, ids: Collection[str]) -> set[str]:
+        """Which of ``ids`` are still in the knowledge base."""
+        found: set[str] = set()
+        chosen = list(ids)
+        for start in range(0, len(chosen), _IN_CHUNK):
+            part = chosen[start : start + _IN_CHUNK]
+            found.update(self.session.scalars(select(Article.id).where(Article.id.in_(part))))
+        return found
+
+    def listings(self, ids: Collection[str]) -> dict[str, Any]:
+        """What a result list shows of each of ``ids`` (named rows: id, title, description, body_text,
+        source_url, attribution, updated_at), by id."""
+        query = select(
+            Article.id,
+            Article.title,
+            Article.description,
+            Article.body_text,
+            Article.source_url,
+            Article.attribution,
+            Article.updated_at,
+        ).where(Article.id.in_(bindparam("ids", expanding=True)))
+        return {row.id: row for row in self.session.execute(query, {"ids": list(ids)})} if ids else {}
+
+    def iter_for_index(self, ids: Collection[str] | None = None) -> Iterator[Any]:
+        """Every article's searchable fields (named rows: id, tenant_id, public, title, description,
+        headings, body_text, services, source_url, attribution, updated_at, vector), without loading whole
+        ORM objects; ``vector`` is the stored embedding's bytes, None for an article not yet encoded; only
+        ``ids`` when given. The search index and the benchmarks' in-memory reference rankers read it."""
         query = select(
             Article.id,
             Article.tenant_id,
@@ -59,7 +86,13 @@ class ArticleRepository:
             Article.updated_at,
             Embedding.vector,
         ).outerjoin(Embedding, Embedding.digest == Article.embedding_digest)
-        yield from self.session.execute(query)
+        if ids is None:
+            # Streamed in batches: a whole large KB's text must never be held at once.
+            yield from self.session.execute(query.execution_options(yield_per=_STREAM_BATCH))
+            return
+        chosen = list(ids)
+        for start in range(0, len(chosen), _IN_CHUNK):
+            yield from self.session.execute(query.where(Article.id.in_(chosen[start : start + _IN_CHUNK])))
 
     def stored_digests(self, digests: Collection[str]) -> set[str]:
         """Which of ``digests`` already have a vector."""
