@@ -63,7 +63,10 @@ def test_a_locked_run_as_user_is_refused(connector_client, connector_context):
 def test_the_cli_sets_the_run_as_user_and_the_redirect_url(connector_settings, connector_context):
     make_user(connector_context, "m365.integration", [ITIL])
     client_id, _secret = new_client(connector_context)
-    runner = CliRunner()
+    # The CLI builds its own context from the data folder; on the PostgreSQL pass it must reach the same
+    # database as the fixture, which the environment says.
+    database = connector_settings.database_url
+    runner = CliRunner(env={"M365BRIDGE_CONNECTOR_DATABASE_URL": database} if database else {})
     data_dir = ["--data-dir", str(connector_settings.data_dir)]
 
     run_as = runner.invoke(

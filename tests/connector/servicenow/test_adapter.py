@@ -112,7 +112,10 @@ def test_a_change_on_the_instance_reaches_the_handlers_and_the_mirror(bridge, st
         numbers = desk.incident_numbers(session.connection(), {old["sys_id"], new["sys_id"], "f" * 32})
         page = desk.changed_since(session, None, limit=10)
     assert numbers == {old["sys_id"]: old["number"], new["sys_id"]: new["number"]}
-    assert [i.sys_id for i in page.incidents] == [old["sys_id"], new["sys_id"]] and not page.more
+    # Oldest change first: by sys_updated_on (whole seconds on an instance), then sys_id within a second.
+    assert {i.sys_id for i in page.incidents} == {old["sys_id"], new["sys_id"]} and not page.more
+    order = [(i.updated_on, i.sys_id) for i in page.incidents]
+    assert order == sorted(order)
 
 
 def test_handlers_are_not_called_when_agents_see_only_the_tab(bridge, stand_in, handled):
