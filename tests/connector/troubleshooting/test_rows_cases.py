@@ -121,7 +121,9 @@ def _swap_support_url(session: Session, url: str) -> str:
 def test_row_15_a_recreated_incident_no_longer_shows_its_case(loop: Loop) -> None:
     old = loop.new_incident("Case lost after re-creating the incident")
     case = loop.escalate(old)
-    with transaction(loop.connector.sessions) as session:
+    # A writer from its first statement: the cloud is delivering the new case's events to this connector
+    # meanwhile, and a read that turns into a write would fail on SQLite ("database is locked").
+    with transaction(loop.connector.sessions, write=True) as session:
         incidents.delete_incident(session, incidents.get_incident(session, old))
     new = loop.new_incident("Case lost after re-creating the incident")
     with loop.agent() as agent:
